@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using ProcIsolates;
+using ProcIsolates.Tour;
+
+// A walk through ProcIsolates, in the order of Python's sub-interpreter walk-through: create interpreters,
+// run code in them, capture output, call methods, run in parallel, clean up.
+Console.WriteLine("== The main interpreter is the host process");
+Console.WriteLine($"Interpreters.Main = {Interpreters.Main}");
+
+Console.WriteLine();
+Console.WriteLine("== Create an interpreter: a worker process of its own");
+var stopwatch = Stopwatch.StartNew();
+await using Interpreter interp = await Interpreters.CreateAsync();
+Console.WriteLine($"created {interp} in {stopwatch.ElapsedMilliseconds} ms; state {interp.State}");
+
+Console.WriteLine();
+Console.WriteLine("== Run code in it and capture its output");
+ExecResult result = await interp.ExecAsync("Console.WriteLine(Interpreters.Current.Id); Console.Error.WriteLine(\"to stderr\");");
+Console.WriteLine($"stdout: {result.Stdout.TrimEnd()}   stderr: {result.Stderr.TrimEnd()}   ran {result.Duration.TotalMilliseconds:0.###} ms");
+
+Console.WriteLine();
+Console.WriteLine("== Pass variables in");
+result = await interp.ExecAsync("Console.WriteLine($\"{name} has {numbers.Sum()} points\");", new Dictionary<string, object?> { ["name"] = "spam", ["numbers"] = new[] { 1, 2, 3 } });
+Console.Write(result.Stdout);
+
+Console.WriteLine();
+Console.WriteLine("== Statics are per interpreter: the worker's Jobs counter is not the host's");
+await interp.CallAsync(() => Jobs.Record());
+await interp.CallAsync(() => Jobs.Record());
+Console.WriteLine($"Jobs.Done in the worker: {await interp.CallAsync(() => Jobs.Done)}; in the host: {Jobs.Done}");
+await interp.CallAsync(() => Jobs.Reset());
+Console.WriteLine($"after Jobs.Reset() in the worker: {await interp.CallAsync(() => Jobs.Done)}");
+
+Console.WriteLine();
+Console.WriteLine("== Call your own static methods; arguments and results travel as MessagePack");
+stopwatch.Restart();
+long primes = await interp.CallAsync(() => Primes.CountBelow(2_000_000));
+Console.WriteLine($"Primes.CountBelow(2_000_000) = {primes} (in the worker, {stopwatch.ElapsedMilliseconds} ms)");
+
+Console.WriteLine();
+Console.WriteLine("== List the interpreters");
+await using Interpreter second = await Interpreters.CreateAsync();
+foreach (Interpreter each in Interpreters.ListAll())
+{
+    Console.WriteLine($"  {each}");
+}
+
+Console.WriteLine();
+Console.WriteLine("== True parallelism: two 1-second jobs in two interpreters");
+await interp.ExecAsync("Thread.Sleep(1000);"); // Compiles the code once, in the host; later execs of it reuse the assembly.
+stopwatch.Restart();
+await Task.WhenAll(interp.ExecAsync("Thread.Sleep(1000);"), second.ExecAsync("Thread.Sleep(1000);"));
+Console.WriteLine($"both done in {stopwatch.ElapsedMilliseconds} ms");
+stopwatch.Restart();
+long[] halves = await Task.WhenAll(interp.CallAsync(() => Primes.CountIn(0, 1_500_000)), second.CallAsync(() => Primes.CountIn(1_500_000, 3_000_000)));
+Console.WriteLine($"primes below 3,000,000 counted in two halves: {halves.Sum()} in {stopwatch.ElapsedMilliseconds} ms");
+
+Console.WriteLine();
+Console.WriteLine("== Errors come back typed");
+try
+{
+    await interp.ExecAsync("throw new InvalidOperationException(\"boom\");");
+}
+catch (ExecutionFailedException ex)
+{
+    Console.WriteLine($"ExecutionFailedException: remote {ex.RemoteTypeName}: {ex.RemoteMessage}");
+}
+
+try
+{
+    await interp.CallAsync(() => Jobs.Run(() => Console.WriteLine("a delegate cannot cross processes")));
+}
+catch (NotShareableException ex)
+{
+    Console.WriteLine($"NotShareableException: {ex.Message}");
+}
+
+Console.WriteLine();
+Console.WriteLine("== Cancellation reaches the code through its token");
+using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+{
+    try
+    {
+        await interp.ExecAsync("await Task.Delay(10_000, cancellationToken);", cancellationToken: cancel.Token);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine($"cancelled after 300 ms; the interpreter is still {interp.State}");
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("== Close: graceful, idempotent");
+await interp.CloseAsync();
+await interp.CloseAsync();
+Console.WriteLine($"{interp}");
+try
+{
+    await interp.ExecAsync("Console.WriteLine(1);");
+}
+catch (InterpreterClosedException ex)
+{
+    Console.WriteLine($"InterpreterClosedException: {ex.Message}");
+}
+
+Console.WriteLine();
+Console.WriteLine("Done. Every worker exits with the host; no socket file stays behind.");

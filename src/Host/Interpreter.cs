@@ -1,0 +1,406 @@
+using System.Linq.Expressions;
+using ProcIsolates.Calls;
+using ProcIsolates.Compilation;
+using ProcIsolates.Protocol.Contracts;
+using ProcIsolates.Protocol.Messages;
+using ProcIsolates.Protocol.Serialization;
+using ProcIsolates.Workers;
+
+namespace ProcIsolates;
+
+/// <summary>
+/// An isolated interpreter: a worker process of its own (or, for <see cref="Interpreters.Main"/>, the host process).
+/// Run code strings in it with <see cref="ExecAsync"/> and static methods with <c>CallAsync</c>; close it with
+/// <see cref="CloseAsync"/> or <see cref="DisposeAsync"/>. Calls may run concurrently.
+/// </summary>
+public sealed class Interpreter : IAsyncDisposable
+{
+    private readonly InterpreterOptions options;
+    private readonly IWorkerService? inProcess;
+    private readonly int hostProcessId;
+    private readonly Lock gate = new();
+    private WorkerConnection? worker;
+    private Task<WorkerConnection>? replacement;
+    private Task? closing;
+    private InterpreterCrashedException? crash;
+    private volatile InterpreterState lifecycle;
+    private int running;
+
+    private Interpreter(long id, InterpreterKind kind, InterpreterOptions options, IWorkerService? inProcess, int processId)
+    {
+        Id = id;
+        Kind = kind;
+        this.options = options;
+        this.inProcess = inProcess;
+        hostProcessId = processId;
+        lifecycle = InterpreterState.Starting;
+    }
+
+    /// <summary>The interpreter's id: 0 for the main interpreter, then 1, 2, … in order of creation, never reused.</summary>
+    public long Id { get; }
+
+    /// <summary>How the interpreter is isolated.</summary>
+    public InterpreterKind Kind { get; }
+
+    /// <summary>The id of the process the interpreter's code runs in (it changes if a worker is recycled).</summary>
+    public int ProcessId => worker?.ProcessId ?? hostProcessId;
+
+    /// <summary>Where the interpreter is in its life.</summary>
+    public InterpreterState State =>
+        lifecycle == InterpreterState.Idle && Volatile.Read(ref running) > 0 ? InterpreterState.Running : lifecycle;
+
+    /// <summary>Whether an exec or call is running in the interpreter now.</summary>
+    public bool IsRunning => State == InterpreterState.Running;
+
+    /// <summary>Runs C# statements in the interpreter and returns what they wrote.</summary>
+    /// <param name="code">
+    /// C# statements in the style of a program's top-level statements (<c>await</c> allowed), with the implicit usings
+    /// System, System.IO, System.Linq, System.Collections.Generic, System.Threading, System.Threading.Tasks and ProcIsolates,
+    /// and access to the app's own assemblies. The name <c>cancellationToken</c> is the exec's cancellation token.
+    /// </param>
+    /// <param name="variables">Names bound to shareable values inside the code, typed as the values' runtime types.</param>
+    /// <param name="cancellationToken">Cancels the exec: the code sees it through <c>cancellationToken</c>; code that does not stop
+    /// within <see cref="InterpreterOptions.CancellationGracePeriod"/> gets its worker killed and replaced.</param>
+    /// <returns>What the code wrote to standard output and standard error, and how long it ran.</returns>
+    /// <exception cref="CompilationFailedException">The code does not compile; nothing was sent.</exception>
+    /// <exception cref="NotShareableException">A variable's value cannot be shared; nothing was sent.</exception>
+    /// <exception cref="ExecutionFailedException">The code threw.</exception>
+    /// <exception cref="InterpreterCrashedException">The worker died.</exception>
+    /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
+    /// <exception cref="OperationCanceledException">The exec was cancelled.</exception>
+    public async Task<ExecResult> ExecAsync(string code, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        ThrowIfUnusable();
+        CompiledCode compiled = CodeCompiler.Compile(code, variables);
+        Dictionary<string, byte[]>? values = SerializeVariables(compiled, variables);
+
+        ExecReply reply = await SendAsync(
+            async (service, connection, token) =>
+            {
+                bool ship = connection is null || connection.ShippedCode.TryAdd(compiled.Id, 0);
+                ExecReply first = await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = ship ? compiled.Assembly : null, Variables = values }, token).ConfigureAwait(false);
+                return first.Error?.Kind == RemoteErrorKind.UnknownCode
+                    ? await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = compiled.Assembly, Variables = values }, token).ConfigureAwait(false)
+                    : first;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        if (reply.Error is { } error)
+        {
+            throw ToException(error, cancellationToken, reply.Stdout, reply.Stderr);
+        }
+
+        return new ExecResult(reply.Stdout, reply.Stderr, TimeSpan.FromTicks(reply.DurationTicks));
+    }
+
+    /// <summary>Calls a static method in the interpreter and returns its result.</summary>
+    /// <typeparam name="T">The method's result type.</typeparam>
+    /// <param name="call">A call of a static method, like <c>() =&gt; Primes.CountBelow(limit)</c>. The arguments are evaluated here
+    /// and serialized; a <see cref="CancellationToken"/> parameter receives the call's own token in the interpreter.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The method's result, deserialized.</returns>
+    /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a static method.</exception>
+    /// <exception cref="NotShareableException">An argument or the result cannot be shared.</exception>
+    /// <exception cref="ExecutionFailedException">The method threw.</exception>
+    /// <exception cref="InterpreterCrashedException">The worker died.</exception>
+    /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
+    public Task<T> CallAsync<T>(Expression<Func<T>> call, CancellationToken cancellationToken = default) => CallCoreAsync<T>(call, cancellationToken);
+
+    /// <inheritdoc cref="CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>
+    public Task<T> CallAsync<T>(Expression<Func<Task<T>>> call, CancellationToken cancellationToken = default) => CallCoreAsync<T>(call, cancellationToken);
+
+    /// <summary>Calls a static void method in the interpreter.</summary>
+    /// <param name="call">A call of a static method, like <c>() =&gt; Jobs.Reset()</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the method has returned.</returns>
+    /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a static method.</exception>
+    /// <exception cref="NotShareableException">An argument cannot be shared.</exception>
+    /// <exception cref="ExecutionFailedException">The method threw.</exception>
+    /// <exception cref="InterpreterCrashedException">The worker died.</exception>
+    /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
+    public Task CallAsync(Expression<Action> call, CancellationToken cancellationToken = default) => CallCoreAsync<object?>(call, cancellationToken);
+
+    /// <summary>Calls a static method returning <see cref="Task"/> in the interpreter and waits for that task.</summary>
+    /// <param name="call">A call of a static method, like <c>() =&gt; Jobs.ResetAsync()</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the method's task has completed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a static method.</exception>
+    /// <exception cref="NotShareableException">An argument cannot be shared.</exception>
+    /// <exception cref="ExecutionFailedException">The method threw.</exception>
+    /// <exception cref="InterpreterCrashedException">The worker died.</exception>
+    /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
+    public Task CallAsync(Expression<Func<Task>> call, CancellationToken cancellationToken = default) => CallCoreAsync<object?>(call, cancellationToken);
+
+    /// <summary>
+    /// Closes the interpreter: asks its worker to exit, and kills it if it has not within
+    /// <see cref="InterpreterOptions.ShutdownTimeout"/>. Idempotent; calls still in flight fail with
+    /// <see cref="InterpreterClosedException"/>. The main interpreter lives as long as the process, so closing it does nothing.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for a graceful exit: the worker is killed at once.</param>
+    /// <returns>A task that completes when the worker has exited and its pipe is gone.</returns>
+    public Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        if (inProcess is not null || Kind == InterpreterKind.Main)
+        {
+            return Task.CompletedTask;
+        }
+
+        lock (gate)
+        {
+            return closing ??= CloseCoreAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Closes the interpreter, like <see cref="CloseAsync"/>.</summary>
+    /// <returns>A task that completes when the interpreter is closed.</returns>
+    public ValueTask DisposeAsync() => new(CloseAsync());
+
+    /// <summary>Describes the interpreter, e.g. <c>Interpreter(Id=1, process, pid=4242)</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString()
+    {
+        string kind = Kind == InterpreterKind.Main ? "main" : "process";
+        InterpreterState state = State;
+        return state is InterpreterState.Closed or InterpreterState.Crashed
+            ? $"Interpreter(Id={Id}, {kind}, pid={ProcessId}, {state.ToString().ToLowerInvariant()})"
+            : $"Interpreter(Id={Id}, {kind}, pid={ProcessId})";
+    }
+
+    internal static Interpreter ForThisProcess(long id, InterpreterKind kind, IWorkerService service)
+    {
+        var interpreter = new Interpreter(id, kind, InterpreterOptions.Default, service, Environment.ProcessId);
+        interpreter.lifecycle = InterpreterState.Idle;
+        return interpreter;
+    }
+
+    internal static Interpreter Unreachable(long id, InterpreterKind kind, int processId)
+    {
+        var interpreter = new Interpreter(id, kind, InterpreterOptions.Default, inProcess: null, processId);
+        interpreter.lifecycle = InterpreterState.Idle;
+        return interpreter;
+    }
+
+    internal static async Task<Interpreter> StartAsync(long id, InterpreterOptions options, CancellationToken cancellationToken)
+    {
+        var interpreter = new Interpreter(id, InterpreterKind.Process, options, inProcess: null, Environment.ProcessId);
+        interpreter.worker = await WorkerConnection.StartAsync(id, options, interpreter.OnWorkerDied, cancellationToken).ConfigureAwait(false);
+        interpreter.lifecycle = InterpreterState.Idle;
+        return interpreter;
+    }
+
+    /// <summary>Kills the worker at once, for when the host process is exiting.</summary>
+    internal void KillNow()
+    {
+        lifecycle = InterpreterState.Closed;
+        worker?.KillSilently();
+    }
+
+    private async Task<T> CallCoreAsync<T>(LambdaExpression call, CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        PreparedCall prepared = CallExpressionReader.Read(call);
+        CallReply reply = await SendAsync((service, _, token) => service.CallAsync(prepared.Request, token), cancellationToken).ConfigureAwait(false);
+        if (reply.Error is { } error)
+        {
+            throw ToException(error, cancellationToken);
+        }
+
+        if (prepared.ResultType is null || reply.Result is null)
+        {
+            return default!;
+        }
+
+        try
+        {
+            return (T)ShareableSerializer.Deserialize(prepared.ResultType, reply.Result)!;
+        }
+        catch (NotShareableValueException ex)
+        {
+            throw new NotShareableException(ex.ValueType.FullName ?? ex.ValueType.Name, $"The result of {prepared.MethodName} is not shareable: {ex.Reason}", ex);
+        }
+    }
+
+    private async Task<TReply> SendAsync<TReply>(Func<IWorkerService, WorkerConnection?, CancellationToken, Task<TReply>> send, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref running);
+        try
+        {
+            if (inProcess is not null)
+            {
+                return await send(inProcess, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            WorkerConnection connection = await CurrentWorkerAsync(cancellationToken).ConfigureAwait(false);
+            return await connection.InvokeAsync((service, token) => send(service, connection, token), options.CancellationGracePeriod, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref running);
+        }
+    }
+
+    private async Task<WorkerConnection> CurrentWorkerAsync(CancellationToken cancellationToken)
+    {
+        Task<WorkerConnection>? pending;
+        lock (gate)
+        {
+            ThrowIfUnusable();
+            if (worker is not null && replacement is null)
+            {
+                return worker;
+            }
+
+            pending = replacement;
+        }
+
+        if (pending is null)
+        {
+            throw new InterpreterException(Id, $"Interpreter {Id} lives in another process and cannot be reached from here.");
+        }
+
+        return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ThrowIfUnusable()
+    {
+        switch (lifecycle)
+        {
+            case InterpreterState.Closed:
+                throw new InterpreterClosedException(Id);
+            case InterpreterState.Crashed:
+                throw crash ?? new InterpreterCrashedException(Id, null, null, string.Empty);
+        }
+    }
+
+    private void OnWorkerDied(WorkerConnection dead)
+    {
+        if (dead.StopReason is not null)
+        {
+            // Killed on purpose (a cancelled call that would not stop): replace it so the interpreter stays usable.
+            lock (gate)
+            {
+                if (lifecycle is InterpreterState.Closed)
+                {
+                    return;
+                }
+
+                lifecycle = InterpreterState.Starting;
+                replacement = ReplaceWorkerAsync(dead);
+            }
+
+            return;
+        }
+
+        _ = MarkCrashedAsync(dead);
+    }
+
+    private async Task<WorkerConnection> ReplaceWorkerAsync(WorkerConnection dead)
+    {
+        try
+        {
+            await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            WorkerConnection fresh = await WorkerConnection.StartAsync(Id, options, OnWorkerDied, CancellationToken.None).ConfigureAwait(false);
+            lock (gate)
+            {
+                worker = fresh;
+                replacement = null;
+                if (lifecycle == InterpreterState.Starting)
+                {
+                    lifecycle = InterpreterState.Idle;
+                    return fresh;
+                }
+            }
+
+            await fresh.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false); // Closed meanwhile.
+            throw new InterpreterClosedException(Id);
+        }
+        catch (Exception ex) when (ex is not InterpreterClosedException)
+        {
+            crash = new InterpreterCrashedException(Id, null, null, string.Empty, "Its worker could not be replaced: " + ex.Message);
+            lifecycle = InterpreterState.Crashed;
+            Interpreters.Unregister(this);
+            throw crash;
+        }
+    }
+
+    private async Task MarkCrashedAsync(WorkerConnection dead)
+    {
+        InterpreterCrashedException described = await dead.DescribeCrashAsync().ConfigureAwait(false);
+        lock (gate)
+        {
+            if (lifecycle is InterpreterState.Closed || !ReferenceEquals(worker, dead))
+            {
+                return;
+            }
+
+            crash = described;
+            lifecycle = InterpreterState.Crashed;
+        }
+
+        Interpreters.Unregister(this);
+        await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task CloseCoreAsync(CancellationToken cancellationToken)
+    {
+        Task<WorkerConnection>? pending;
+        WorkerConnection? current;
+        lock (gate)
+        {
+            lifecycle = InterpreterState.Closed;
+            pending = replacement;
+            current = worker;
+        }
+
+        Interpreters.Unregister(this);
+        if (pending is not null)
+        {
+            try
+            {
+                current = await pending.ConfigureAwait(false);
+            }
+            catch (InterpreterException)
+            {
+                return; // The replacement never started, or closed itself.
+            }
+        }
+
+        if (current is not null)
+        {
+            await current.CloseAsync(options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Exception ToException(RemoteError error, CancellationToken cancellationToken, string stdout = "", string stderr = "") => error.Kind switch
+    {
+        RemoteErrorKind.Canceled => new OperationCanceledException(error.Message, cancellationToken),
+        RemoteErrorKind.NotShareable => new NotShareableException(error.Detail ?? error.TypeName, error.Message),
+        RemoteErrorKind.BadRequest or RemoteErrorKind.UnknownCode => new InterpreterException(Id, error.Message),
+        _ => new ExecutionFailedException(Id, error.TypeName, error.Message, error.StackTrace, stdout, stderr),
+    };
+
+    private static Dictionary<string, byte[]>? SerializeVariables(CompiledCode compiled, IReadOnlyDictionary<string, object?>? variables)
+    {
+        if (variables is null || variables.Count == 0)
+        {
+            return null;
+        }
+
+        var values = new Dictionary<string, byte[]>(variables.Count, StringComparer.Ordinal);
+        foreach ((string name, object? value) in variables)
+        {
+            try
+            {
+                values[name] = ShareableSerializer.Serialize(compiled.VariableTypes[name], value);
+            }
+            catch (NotShareableValueException ex)
+            {
+                throw new NotShareableException(ex.ValueType.FullName ?? ex.ValueType.Name, $"The variable '{name}' is not shareable between interpreters: {ex.Reason}", ex);
+            }
+        }
+
+        return values;
+    }
+}

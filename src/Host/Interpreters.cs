@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using ProcIsolates.Worker;
+
+namespace ProcIsolates;
+
+/// <summary>
+/// Creates and lists interpreters: the entry point of ProcIsolates, like Python's <c>concurrent.interpreters</c> module.
+/// </summary>
+public static class Interpreters
+{
+    private static readonly ConcurrentDictionary<long, Interpreter> Live = new();
+    private static readonly Lazy<Interpreter> MainInterpreter = new(CreateMain);
+    private static readonly Lazy<Interpreter> CurrentWorker = new(() => Interpreter.ForThisProcess(WorkerContext.InterpreterId!.Value, InterpreterKind.Process, new WorkerService()));
+    private static long lastId;
+    private static int exitHookInstalled;
+
+    /// <summary>
+    /// The main interpreter (id 0): the host process. Code it runs shares the host's statics and console. Inside a
+    /// worker it stands for the host, which a worker cannot call.
+    /// </summary>
+    public static Interpreter Main => MainInterpreter.Value;
+
+    /// <summary>The interpreter the calling code runs in: inside a worker that worker's interpreter (with the id the host sees), else <see cref="Main"/>.</summary>
+    public static Interpreter Current => WorkerContext.IsWorker ? CurrentWorker.Value : Main;
+
+    /// <summary>Starts a new interpreter in a worker process of its own.</summary>
+    /// <param name="options">How to start and run it; defaults when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the start (the worker is then killed).</param>
+    /// <returns>The interpreter, ready to run code.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid.</exception>
+    /// <exception cref="InterpreterException">The worker could not start or connect.</exception>
+    public static async Task<Interpreter> CreateAsync(InterpreterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= InterpreterOptions.Default;
+        options.Validate();
+        InstallExitHook();
+        long id = Interlocked.Increment(ref lastId);
+        Interpreter interpreter = await Interpreter.StartAsync(id, options, cancellationToken).ConfigureAwait(false);
+        Live[id] = interpreter;
+        return interpreter;
+    }
+
+    /// <summary>Lists the main interpreter first, then every live interpreter by id. Inside a worker: the main interpreter and the current one.</summary>
+    /// <returns>A snapshot of the interpreters.</returns>
+    public static IReadOnlyList<Interpreter> ListAll()
+    {
+        if (WorkerContext.IsWorker)
+        {
+            return [Main, Current];
+        }
+
+        var all = new List<Interpreter>(Live.Count + 1) { Main };
+        all.AddRange(Live.Values.Where(i => i.State is not (InterpreterState.Closed or InterpreterState.Crashed)).OrderBy(i => i.Id));
+        return all;
+    }
+
+    internal static void Unregister(Interpreter interpreter) => Live.TryRemove(new KeyValuePair<long, Interpreter>(interpreter.Id, interpreter));
+
+    private static Interpreter CreateMain() =>
+        WorkerContext.HostProcessId is { } hostProcessId
+            ? Interpreter.Unreachable(0, InterpreterKind.Main, hostProcessId)
+            : Interpreter.ForThisProcess(0, InterpreterKind.Main, new WorkerService());
+
+    private static void InstallExitHook()
+    {
+        if (Interlocked.Exchange(ref exitHookInstalled, 1) == 0)
+        {
+            // Workers also exit on their own when the host's pipes close; this makes a normal exit immediate.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                foreach (Interpreter interpreter in Live.Values)
+                {
+                    interpreter.KillNow();
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipes;
+using ProcIsolates.Protocol.Contracts;
+using ProcIsolates.Protocol.Transport;
+using ProcIsolates.Worker;
+using StreamJsonRpc;
+
+namespace ProcIsolates.Workers;
+
+/// <summary>
+/// One running worker process and the JSON-RPC connection to it: starting it, calling it, noticing when it dies and
+/// stopping it. An <see cref="Interpreter"/> owns one at a time (a new one when the worker is recycled).
+/// </summary>
+internal sealed class WorkerConnection
+{
+    private const int StderrTailLines = 40;
+
+    private readonly long interpreterId;
+    private readonly Process process;
+    private readonly NamedPipeServerStream pipe;
+    private readonly PipeEndpoint endpoint;
+    private readonly JsonRpc rpc;
+    private readonly OutputTail stderr;
+    private readonly Action<WorkerConnection> onDied;
+    private volatile bool stopping;
+    private int exitHandled;
+    private volatile string? stopReason;
+
+    private WorkerConnection(long interpreterId, Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, Action<WorkerConnection> onDied)
+    {
+        this.onDied = onDied;
+        this.interpreterId = interpreterId;
+        this.process = process;
+        this.pipe = pipe;
+        this.endpoint = endpoint;
+        this.rpc = rpc;
+        this.stderr = stderr;
+        ProcessId = process.Id;
+        Service = rpc.Attach<IWorkerService>();
+        process.Exited += (_, _) => OnExited();
+        rpc.StartListening();
+        if (process.HasExited)
+        {
+            OnExited();
+        }
+    }
+
+    public int ProcessId { get; }
+
+    public IWorkerService Service { get; }
+
+    /// <summary>Ids of the exec assemblies already sent to this worker.</summary>
+    public ConcurrentDictionary<string, byte> ShippedCode { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Why the host killed this worker itself, or <see langword="null"/>.</summary>
+    public string? StopReason => stopReason;
+
+    /// <summary>Starts a worker and connects to it.</summary>
+    /// <param name="interpreterId">The interpreter the worker will be.</param>
+    /// <param name="options">Timeouts.</param>
+    /// <param name="onDied">Called once if the worker exits without being asked to (crashed, or killed by <see cref="Stop"/>).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The connected worker.</returns>
+    public static async Task<WorkerConnection> StartAsync(long interpreterId, InterpreterOptions options, Action<WorkerConnection> onDied, CancellationToken cancellationToken)
+    {
+        PipeEndpoint endpoint = PipeEndpoint.Create(interpreterId);
+        var pipe = new NamedPipeServerStream(
+            endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
+        Process? process = null;
+        var stderr = new OutputTail(StderrTailLines);
+        try
+        {
+            if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
+            {
+                // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
+                File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            byte[] token = Handshake.NewToken();
+            process = new Process
+            {
+                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, interpreterId, Environment.ProcessId)),
+                EnableRaisingEvents = true,
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line)
+                {
+                    stderr.Add(line);
+                    Console.Error.WriteLine(line);
+                }
+            };
+            process.Start();
+            process.BeginErrorReadLine();
+            await process.StandardInput.WriteLineAsync(Convert.ToBase64String(token).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            startTimeout.CancelAfter(options.StartTimeout);
+            Task connected = pipe.WaitForConnectionAsync(startTimeout.Token);
+            Task exited = process.WaitForExitAsync(startTimeout.Token);
+            if (await Task.WhenAny(connected, exited).ConfigureAwait(false) == exited && !connected.IsCompletedSuccessfully)
+            {
+                _ = connected.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                if (process.HasExited)
+                {
+                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw CrashedException(interpreterId, process, stderr, "It exited before connecting to the host.");
+                }
+            }
+
+            try
+            {
+                await connected.ConfigureAwait(false);
+                endpoint.DeleteSocketFile(); // Connected: nobody else may connect, and nothing is left behind.
+                await Handshake.ServerAsync(pipe, token, startTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new InterpreterException(interpreterId, $"The worker of interpreter {interpreterId} did not connect within {options.StartTimeout.TotalSeconds:0.#} s.");
+            }
+            catch (HandshakeException ex)
+            {
+                throw new InterpreterException(interpreterId, $"The worker of interpreter {interpreterId} failed the handshake: {ex.Message}", ex);
+            }
+
+            return new WorkerConnection(interpreterId, process, pipe, endpoint, RpcChannel.Create(pipe), stderr, onDied);
+        }
+        catch
+        {
+            Kill(process);
+            process?.Dispose();
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            endpoint.DeleteSocketFile();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends a request and waits for its reply. A worker failure becomes <see cref="InterpreterCrashedException"/>
+    /// (or <see cref="InterpreterClosedException"/> when the interpreter was being closed); a cancelled request that the
+    /// worker does not end within <paramref name="cancellationGracePeriod"/> gets the worker killed.
+    /// </summary>
+    public async Task<T> InvokeAsync<T>(Func<IWorkerService, CancellationToken, Task<T>> send, TimeSpan cancellationGracePeriod, CancellationToken cancellationToken)
+    {
+        Task<T> call;
+        try
+        {
+            call = send(Service, cancellationToken);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw await FailureAsync().ConfigureAwait(false);
+        }
+
+        if (cancellationToken.CanBeCanceled && !call.IsCompleted)
+        {
+            Task overdue = OverdueAfterCancellationAsync(cancellationGracePeriod, cancellationToken);
+            if (await Task.WhenAny(call, overdue).ConfigureAwait(false) != call)
+            {
+                _ = call.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                Stop($"A cancelled call did not stop within {cancellationGracePeriod.TotalSeconds:0.##} s, so its worker was killed and replaced.");
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectionFailure(ex))
+        {
+            throw await FailureAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the worker to exit, kills it if it has not within <paramref name="timeout"/>, and releases everything.</summary>
+    public async Task CloseAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        stopping = true;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            if (!process.HasExited)
+            {
+                await Service.ShutdownAsync().WaitAsync(deadline.Token).ConfigureAwait(false);
+                process.StandardInput.Close();
+                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || IsConnectionFailure(ex) || ex is RemoteInvocationException)
+        {
+            // Not answering or already gone: the kill below ends it.
+        }
+
+        Kill(process);
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        rpc.Dispose();
+        await pipe.DisposeAsync().ConfigureAwait(false);
+        endpoint.DeleteSocketFile();
+        process.Dispose();
+    }
+
+    /// <summary>Kills the worker at once; the died callback then reports it with <paramref name="reason"/>.</summary>
+    public void Stop(string reason)
+    {
+        stopReason ??= reason;
+        Kill(process);
+    }
+
+    /// <summary>Kills the worker at once without reporting it (the host is exiting).</summary>
+    public void KillSilently()
+    {
+        stopping = true;
+        Kill(process);
+    }
+
+    /// <summary>Describes the worker's end, once it has ended (or after a short wait).</summary>
+    public async Task<InterpreterCrashedException> DescribeCrashAsync()
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return CrashedException(interpreterId, process, stderr, stopReason);
+    }
+
+    private static InterpreterCrashedException CrashedException(long interpreterId, Process process, OutputTail stderr, string? reason)
+    {
+        int? exitCode = process.HasExited ? process.ExitCode : null;
+
+        // On Unix .NET reports a process ended by signal N as exit code 128 + N.
+        int? signal = !OperatingSystem.IsWindows() && exitCode is > 128 and < 160 ? exitCode - 128 : null;
+        return new InterpreterCrashedException(interpreterId, exitCode, signal, stderr.ToString(), reason);
+    }
+
+    private static async Task OverdueAfterCancellationAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.Delay(grace, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static bool IsConnectionFailure(Exception exception) =>
+        exception is ConnectionLostException or ObjectDisposedException or IOException;
+
+    private static void Kill(Process? process)
+    {
+        try
+        {
+            if (process is { HasExited: false })
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile or never started.
+        }
+    }
+
+    private async Task<Exception> FailureAsync()
+    {
+        if (stopping)
+        {
+            return new InterpreterClosedException(interpreterId, $"Interpreter {interpreterId} was closed while the call was in flight.");
+        }
+
+        return await DescribeCrashAsync().ConfigureAwait(false);
+    }
+
+    private void OnExited()
+    {
+        if (Interlocked.Exchange(ref exitHandled, 1) == 1)
+        {
+            return;
+        }
+
+        rpc.Dispose(); // Fails in-flight calls at once instead of waiting for the pipe to notice.
+        if (!stopping)
+        {
+            onDied(this);
+        }
+    }
+}

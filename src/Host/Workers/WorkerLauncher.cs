@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using ProcIsolates.Worker;
+
+namespace ProcIsolates.Workers;
+
+/// <summary>
+/// Finds how to start a worker: the <c>dotnet</c> host, the worker assembly (shipped beside ProcIsolates.dll), and
+/// the app's own runtimeconfig and deps files, so that the app's assemblies resolve in the worker exactly as in the app
+/// (the way Microsoft.DotNet.RemoteExecutor runs <c>dotnet exec --runtimeconfig … --depsfile …</c>).
+/// </summary>
+internal sealed class WorkerLauncher
+{
+    private static readonly Lazy<WorkerLauncher> Discovered = new(Discover);
+
+    private WorkerLauncher(string dotnetHost, string workerAssembly, string runtimeConfig, string? depsFile)
+    {
+        DotnetHost = dotnetHost;
+        WorkerAssembly = workerAssembly;
+        RuntimeConfig = runtimeConfig;
+        DepsFile = depsFile;
+    }
+
+    public string DotnetHost { get; }
+
+    public string WorkerAssembly { get; }
+
+    public string RuntimeConfig { get; }
+
+    public string? DepsFile { get; }
+
+    public static WorkerLauncher Current => Discovered.Value;
+
+    public ProcessStartInfo CreateStartInfo(WorkerArguments arguments)
+    {
+        var start = new ProcessStartInfo(DotnetHost)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            RedirectStandardOutput = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add("--runtimeconfig");
+        start.ArgumentList.Add(RuntimeConfig);
+        if (DepsFile is not null)
+        {
+            start.ArgumentList.Add("--depsfile");
+            start.ArgumentList.Add(DepsFile);
+        }
+
+        start.ArgumentList.Add(WorkerAssembly);
+        foreach (string argument in arguments.ToArgumentList())
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
+    private static WorkerLauncher Discover()
+    {
+        string workerAssembly = typeof(WorkerProcess).Assembly.Location;
+        if (string.IsNullOrEmpty(workerAssembly) || !File.Exists(workerAssembly))
+        {
+            throw new InterpreterException(
+                "The ProcIsolates worker assembly has no file on disk (is this a single-file app?). Worker processes need ProcIsolates.Worker.dll beside the app.");
+        }
+
+        // The host lists the app's deps file first, then the frameworks', separated by ';' on every platform.
+        string? depsFile = (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?
+            .Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .FirstOrDefault(File.Exists);
+
+        // The app's runtimeconfig sits beside its deps file (under `dotnet test` both belong to the test assembly, not testhost).
+        string? runtimeConfig = depsFile is null ? null : depsFile[..^".deps.json".Length] + ".runtimeconfig.json";
+        if (runtimeConfig is null || !File.Exists(runtimeConfig))
+        {
+            runtimeConfig = Path.ChangeExtension(workerAssembly, ".runtimeconfig.json");
+        }
+
+        if (!File.Exists(runtimeConfig))
+        {
+            throw new InterpreterException($"No runtimeconfig.json found for the app (looked beside '{depsFile}' and '{workerAssembly}').");
+        }
+
+        return new WorkerLauncher(FindDotnetHost(), workerAssembly, runtimeConfig, depsFile);
+    }
+
+    private static string FindDotnetHost()
+    {
+        string hostName = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
+        if (Environment.ProcessPath is { } processPath && Path.GetFileName(processPath).Equals(hostName, StringComparison.OrdinalIgnoreCase))
+        {
+            return processPath;
+        }
+
+        // An app started through its apphost: the dotnet host is three folders above the runtime (dotnet/shared/Microsoft.NETCore.App/<version>).
+        string runtimeDirectory = RuntimeEnvironment.GetRuntimeDirectory().TrimEnd(Path.DirectorySeparatorChar);
+        string? root = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(runtimeDirectory)));
+        if (root is not null && File.Exists(Path.Combine(root, hostName)))
+        {
+            return Path.Combine(root, hostName);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { } hostPath && File.Exists(hostPath))
+        {
+            return hostPath;
+        }
+
+        throw new InterpreterException($"Cannot find the '{hostName}' host beside the runtime in '{runtimeDirectory}'; set DOTNET_HOST_PATH.");
+    }
+}

@@ -1,0 +1,190 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ProcIsolates.Protocol.Serialization;
+
+/// <summary>
+/// Decides which types may cross between interpreters: data (primitives, strings, enums, dates, arrays, collections,
+/// tuples, records and classes made of those) may; resources and behaviour (streams, delegates, tasks, handles,
+/// threads, reflection objects, anything disposable) may not, because a copy of them in another process would be a lie.
+/// </summary>
+public static class ShareableTypes
+{
+    private static readonly ConcurrentDictionary<Type, string?> Verdicts = new();
+
+    private static readonly Type[] ResourceTypes =
+    [
+        typeof(Delegate), typeof(Expression), typeof(MemberInfo), typeof(Stream), typeof(TextReader), typeof(TextWriter),
+        typeof(Task), typeof(Thread), typeof(WaitHandle), typeof(SafeHandle), typeof(Assembly), typeof(Module),
+    ];
+
+    /// <summary>Tells why a type cannot be shared, or <see langword="null"/> if it can.</summary>
+    /// <param name="type">The declared type.</param>
+    /// <returns>The reason it is not shareable, or <see langword="null"/>.</returns>
+    public static string? WhyNotShareable(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return Verdicts.GetOrAdd(type, static t => Inspect(t, new HashSet<Type>()));
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> can travel as <paramref name="declaredType"/> without losing anything.</summary>
+    /// <param name="declaredType">The type the receiver expects.</param>
+    /// <param name="value">The value.</param>
+    /// <exception cref="NotShareableValueException">It cannot.</exception>
+    public static void EnsureValue(Type declaredType, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(declaredType);
+        if (WhyNotShareable(declaredType) is { } reason)
+        {
+            throw new NotShareableValueException(declaredType, reason);
+        }
+
+        if (value is null)
+        {
+            return;
+        }
+
+        Type actual = value.GetType();
+        if (WhyNotShareable(actual) is { } actualReason)
+        {
+            throw new NotShareableValueException(actual, actualReason);
+        }
+
+        if (actual == declaredType || declaredType.IsValueType || declaredType.IsArray)
+        {
+            return;
+        }
+
+        if (declaredType == typeof(object))
+        {
+            if (!IsSelfDescribing(actual))
+            {
+                throw new NotShareableValueException(actual, "as 'object' only primitives, strings and arrays of them keep their type; declare the parameter or variable with the type itself.");
+            }
+
+            return;
+        }
+
+        if (!declaredType.IsInterface && !declaredType.IsAbstract)
+        {
+            // A subclass sent as its base type would lose its own members.
+            throw new NotShareableValueException(actual, $"it would travel as its base type '{declaredType}' and lose its own members; declare it with its own type.");
+        }
+    }
+
+    private static bool IsSelfDescribing(Type type) =>
+        type.IsPrimitive || type == typeof(string) || type == typeof(decimal) || type == typeof(DateTime)
+        || (type.IsArray && IsSelfDescribing(type.GetElementType()!));
+
+    private static string? Inspect(Type type, HashSet<Type> visiting)
+    {
+        if (type.IsPointer || type.IsByRef || type.IsByRefLike || type == typeof(IntPtr) || type == typeof(UIntPtr))
+        {
+            return "pointers and by-ref types only mean something inside one process.";
+        }
+
+        if (type.IsGenericParameter || type.ContainsGenericParameters)
+        {
+            return "it is an open generic type.";
+        }
+
+        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(object) || type == typeof(decimal)
+            || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(TimeSpan) || type == typeof(Guid)
+            || type == typeof(Uri) || type == typeof(Version) || type == typeof(DateOnly) || type == typeof(TimeOnly))
+        {
+            return null;
+        }
+
+        if (type == typeof(CancellationToken))
+        {
+            return "a cancellation token belongs to one process; a CancellationToken parameter receives the call's own token instead.";
+        }
+
+        foreach (Type resource in ResourceTypes)
+        {
+            if (resource.IsAssignableFrom(type))
+            {
+                return $"it is a {resource.Name}, which only means something inside the process that made it.";
+            }
+        }
+
+        if (type.IsGenericType && type.GetGenericTypeDefinition() is { } definition
+            && (definition == typeof(ValueTask<>) || definition == typeof(Lazy<>)))
+        {
+            return "it stands for a computation, not a value.";
+        }
+
+        if (!type.IsValueType && (typeof(IDisposable).IsAssignableFrom(type) || typeof(IAsyncDisposable).IsAssignableFrom(type)))
+        {
+            return "it is disposable, so it owns a resource of its process.";
+        }
+
+        if (!visiting.Add(type))
+        {
+            return null; // A recursive type: judged where the recursion started.
+        }
+
+        try
+        {
+            if (type.IsArray)
+            {
+                return Inner(type.GetElementType()!, visiting);
+            }
+
+            if (type.IsGenericType && (typeof(IEnumerable).IsAssignableFrom(type) || type.IsInterface
+                || Nullable.GetUnderlyingType(type) is not null || typeof(ITuple).IsAssignableFrom(type)
+                || type.GetGenericTypeDefinition() == typeof(KeyValuePair<,>)))
+            {
+                foreach (Type argument in type.GetGenericArguments())
+                {
+                    if (Inner(argument, visiting) is { } reason)
+                    {
+                        return reason;
+                    }
+                }
+
+                return type.IsInterface && !typeof(IEnumerable).IsAssignableFrom(type) ? "only collection interfaces can be recreated; declare a concrete type." : null;
+            }
+
+            if (type.IsInterface || type.IsAbstract)
+            {
+                return "an interface or abstract type cannot be recreated on the other side; declare a concrete type.";
+            }
+
+            if (typeof(IEnumerable).IsAssignableFrom(type))
+            {
+                return null; // A non-generic collection: MessagePack handles its items as objects.
+            }
+
+            foreach (PropertyInfo property in type.GetProperties(BindingFlags.Instance | BindingFlags.Public))
+            {
+                if (property.GetIndexParameters().Length == 0 && property.GetMethod is { IsPublic: true }
+                    && Inner(property.PropertyType, visiting) is { } reason)
+                {
+                    return $"its property '{property.Name}': {reason}";
+                }
+            }
+
+            foreach (FieldInfo field in type.GetFields(BindingFlags.Instance | BindingFlags.Public))
+            {
+                if (Inner(field.FieldType, visiting) is { } reason)
+                {
+                    return $"its field '{field.Name}': {reason}";
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            visiting.Remove(type);
+        }
+    }
+
+    private static string? Inner(Type type, HashSet<Type> visiting) =>
+        Verdicts.TryGetValue(type, out string? known) ? known : Inspect(type, visiting);
+}

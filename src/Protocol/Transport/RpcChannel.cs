@@ -1,0 +1,28 @@
+using MessagePack;
+using StreamJsonRpc;
+
+namespace ProcIsolates.Protocol.Transport;
+
+/// <summary>
+/// Builds the JSON-RPC connection used on every host–worker pipe: MessagePack-encoded JSON-RPC messages, each
+/// preceded by its length as a 4-byte big-endian integer. Host, worker and the benchmark's baseline all use this one
+/// definition, so they speak the same wire format.
+/// </summary>
+public static class RpcChannel
+{
+    /// <summary>The MessagePack options for protocol messages: hardened against hostile input.</summary>
+    public static MessagePackSerializerOptions MessageOptions { get; } =
+        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+
+    /// <summary>Creates a JSON-RPC connection over a connected pipe; call <see cref="JsonRpc.StartListening"/> after adding targets.</summary>
+    /// <param name="stream">The connected, already handshaken pipe.</param>
+    /// <returns>The connection, not yet listening.</returns>
+    public static JsonRpc Create(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var formatter = new MessagePackFormatter();
+        formatter.SetMessagePackSerializerOptions(MessageOptions);
+        var handler = new LengthHeaderMessageHandler(stream, stream, formatter);
+        return new JsonRpc(handler);
+    }
+}

@@ -1,0 +1,3 @@
+using ProcIsolates.Worker;
+
+return await WorkerProcess.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace ProcIsolates.Worker;
+
+/// <summary>The worker's command line: <c>--pipe &lt;name&gt; --id &lt;interpreter id&gt; --parent &lt;host pid&gt;</c>.</summary>
+/// <param name="PipeName">The pipe to connect to.</param>
+/// <param name="InterpreterId">The interpreter this worker is.</param>
+/// <param name="ParentProcessId">The host's process id.</param>
+public sealed record WorkerArguments(string PipeName, long InterpreterId, int ParentProcessId)
+{
+    /// <summary>Formats the arguments for <see cref="System.Diagnostics.ProcessStartInfo.ArgumentList"/>.</summary>
+    /// <returns>The arguments.</returns>
+    public IEnumerable<string> ToArgumentList() =>
+        ["--pipe", PipeName, "--id", InterpreterId.ToString(CultureInfo.InvariantCulture), "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)];
+
+    /// <summary>Parses a worker's command line.</summary>
+    /// <param name="args">The arguments.</param>
+    /// <param name="parsed">The parsed arguments.</param>
+    /// <param name="error">Why they are invalid.</param>
+    /// <returns>Whether they were valid.</returns>
+    public static bool TryParse(IReadOnlyList<string> args, out WorkerArguments? parsed, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i += 2)
+        {
+            if (i + 1 >= args.Count || !args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                (parsed, error) = (null, $"unexpected argument '{args[i]}'");
+                return false;
+            }
+
+            values[args[i]] = args[i + 1];
+        }
+
+        if (!values.TryGetValue("--pipe", out string? pipe)
+            || !values.TryGetValue("--id", out string? idText) || !long.TryParse(idText, CultureInfo.InvariantCulture, out long id)
+            || !values.TryGetValue("--parent", out string? parentText) || !int.TryParse(parentText, CultureInfo.InvariantCulture, out int parent))
+        {
+            (parsed, error) = (null, "usage: ProcIsolates.Worker --pipe <name> --id <interpreter id> --parent <host pid>, with the handshake token on standard input");
+            return false;
+        }
+
+        (parsed, error) = (new WorkerArguments(pipe, id, parent), null);
+        return true;
+    }
+}

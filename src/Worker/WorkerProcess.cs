@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using ProcIsolates.Protocol.Contracts;
+using ProcIsolates.Protocol.Transport;
+using ProcIsolates.Worker.Execution;
+using StreamJsonRpc;
+
+namespace ProcIsolates.Worker;
+
+/// <summary>The worker's life: connect to the host, serve it, and exit as soon as the host is gone.</summary>
+public static class WorkerProcess
+{
+    /// <summary>Exit code: the arguments or the handshake were wrong.</summary>
+    public const int ExitBadStart = 2;
+
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Runs a worker until its host disconnects or asks it to shut down; never returns normally.</summary>
+    /// <param name="args">The worker's command line (see <see cref="WorkerArguments"/>).</param>
+    /// <returns>The exit code.</returns>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (!WorkerArguments.TryParse(args, out WorkerArguments? arguments, out string? error))
+        {
+            await Console.Error.WriteLineAsync("ProcIsolates.Worker: " + error).ConfigureAwait(false);
+            return ExitBadStart;
+        }
+
+        // The token comes on standard input so that it never shows in a process listing. The host then keeps that
+        // pipe open for the worker's whole life: end of input means the host is gone, however it ended.
+        Stream input = Console.OpenStandardInput();
+        byte[]? token = await ReadTokenAsync(input).ConfigureAwait(false);
+        if (token is null)
+        {
+            await Console.Error.WriteLineAsync("ProcIsolates.Worker: no handshake token on standard input").ConfigureAwait(false);
+            return ExitBadStart;
+        }
+
+        WorkerContext.InterpreterId = arguments!.InterpreterId;
+        WorkerContext.HostProcessId = arguments.ParentProcessId;
+        ConsoleCapture.Install();
+        _ = ExitWhenInputEndsAsync(input);
+
+        var pipe = new NamedPipeClientStream(".", arguments.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        using var connectTimeout = new CancellationTokenSource(ConnectTimeout);
+        await pipe.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+        await Handshake.ClientAsync(pipe, token, connectTimeout.Token).ConfigureAwait(false);
+
+        JsonRpc rpc = RpcChannel.Create(pipe);
+        var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rpc.AddLocalRpcTarget<IWorkerService>(new WorkerService(onShutdown: () => shutdown.TrySetResult()), options: null);
+        rpc.StartListening();
+        await Task.WhenAny(rpc.Completion, shutdown.Task).ConfigureAwait(false);
+        if (shutdown.Task.IsCompleted)
+        {
+            // Let the reply to ShutdownAsync reach the host before the pipe goes away.
+            await Task.WhenAny(rpc.Completion, Task.Delay(TimeSpan.FromMilliseconds(200))).ConfigureAwait(false);
+        }
+
+        Exit(0);
+        return 0;
+    }
+
+    private static async Task<byte[]?> ReadTokenAsync(Stream input)
+    {
+        // One line of base64, read byte by byte so that nothing after it is consumed.
+        var line = new List<byte>();
+        byte[] one = new byte[1];
+        while (await input.ReadAsync(one).ConfigureAwait(false) == 1 && one[0] != (byte)'\n')
+        {
+            if (line.Count > 1024)
+            {
+                return null;
+            }
+
+            line.Add(one[0]);
+        }
+
+        try
+        {
+            return line.Count == 0 ? null : Convert.FromBase64String(System.Text.Encoding.ASCII.GetString(line.ToArray()).Trim());
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task ExitWhenInputEndsAsync(Stream input)
+    {
+        byte[] buffer = new byte[64];
+        try
+        {
+            while (await input.ReadAsync(buffer).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        Exit(0);
+    }
+
+    /// <summary>
+    /// Ends the process even if user code holds foreground threads or blocks a shutdown handler: a backstop kills
+    /// the process if the orderly exit has not finished within half a second.
+    /// </summary>
+    private static void Exit(int exitCode)
+    {
+        var backstop = new Thread(() =>
+        {
+            Thread.Sleep(500);
+            Process.GetCurrentProcess().Kill();
+        })
+        { IsBackground = true, Name = "ProcIsolates exit backstop" };
+        backstop.Start();
+        Environment.Exit(exitCode);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Reflection;
+using ProcIsolates.Protocol.Contracts;
+using ProcIsolates.Protocol.Messages;
+using ProcIsolates.Protocol.Serialization;
+using ProcIsolates.Worker.Execution;
+
+namespace ProcIsolates.Worker;
+
+/// <summary>
+/// Serves one interpreter's requests. A worker process serves it over its pipe; the host's main interpreter uses an
+/// instance in-process, so the two run code the same way.
+/// </summary>
+public sealed class WorkerService : IWorkerService
+{
+    private readonly CodeCache code = new();
+    private readonly MethodDispatcher dispatcher = new();
+    private readonly Action? onShutdown;
+
+    /// <summary>Initializes a new instance of the <see cref="WorkerService"/> class.</summary>
+    /// <param name="onShutdown">Called when the host asks the worker to exit.</param>
+    public WorkerService(Action? onShutdown = null) => this.onShutdown = onShutdown;
+
+    /// <inheritdoc/>
+    public Task<int> PingAsync(CancellationToken cancellationToken) => Task.FromResult(Environment.ProcessId);
+
+    /// <inheritdoc/>
+    public async Task<ExecReply> ExecAsync(ExecRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var output = new CapturedOutput();
+        var stopwatch = Stopwatch.StartNew();
+        RemoteError? error = null;
+        try
+        {
+            MethodInfo entryPoint = code.GetEntryPoint(request.CodeId, request.Assembly);
+
+            // On a pool thread, so that the pipe keeps being read (a cancellation, another call) while the code blocks.
+            await Task.Run(
+                async () =>
+                {
+                    using ConsoleCapture.Scope capture = ConsoleCapture.Begin(output);
+                    ExecScope.Enter(request.Variables, cancellationToken);
+                    object?[]? arguments = entryPoint.GetParameters().Length == 0 ? null : [Array.Empty<string>()];
+                    if (entryPoint.Invoke(null, BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null) is Task task)
+                    {
+                        await task.ConfigureAwait(false);
+                    }
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = Describe(ex, cancellationToken);
+        }
+
+        (string stdout, string stderr) = output.Snapshot();
+        return new ExecReply { Stdout = stdout, Stderr = stderr, DurationTicks = stopwatch.Elapsed.Ticks, Error = error };
+    }
+
+    /// <inheritdoc/>
+    public async Task<CallReply> CallAsync(CallRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            // Yield first, so that a method that blocks does not hold up the pipe.
+            await Task.Yield();
+            return new CallReply { Result = await dispatcher.InvokeAsync(request, cancellationToken).ConfigureAwait(false) };
+        }
+        catch (Exception ex)
+        {
+            return new CallReply { Error = Describe(ex, cancellationToken) };
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task ShutdownAsync()
+    {
+        onShutdown?.Invoke();
+        return Task.CompletedTask;
+    }
+
+    private static RemoteError Describe(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => RemoteError.From(exception, RemoteErrorKind.Canceled),
+        NotShareableValueException notShareable => RemoteError.From(exception, RemoteErrorKind.NotShareable, notShareable.ValueType.FullName),
+        UnknownCodeException => RemoteError.From(exception, RemoteErrorKind.UnknownCode),
+        BadCallException => RemoteError.From(exception, RemoteErrorKind.BadRequest),
+        _ => RemoteError.From(exception),
+    };
+}
