@@ -110,6 +110,9 @@ public sealed class Interpreter : IAsyncDisposable
     /// <inheritdoc cref="CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>
     public Task<T> CallAsync<T>(Expression<Func<Task<T>>> call, CancellationToken cancellationToken = default) => CallCoreAsync<T>(call, cancellationToken);
 
+    /// <inheritdoc cref="CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>
+    public Task<T> CallAsync<T>(Expression<Func<ValueTask<T>>> call, CancellationToken cancellationToken = default) => CallCoreAsync<T>(call, cancellationToken);
+
     /// <summary>Calls a static void method in the interpreter.</summary>
     /// <param name="call">A call of a static method, like <c>() =&gt; Jobs.Reset()</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -131,6 +134,9 @@ public sealed class Interpreter : IAsyncDisposable
     /// <exception cref="InterpreterCrashedException">The worker died.</exception>
     /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
     public Task CallAsync(Expression<Func<Task>> call, CancellationToken cancellationToken = default) => CallCoreAsync<object?>(call, cancellationToken);
+
+    /// <inheritdoc cref="CallAsync(Expression{Func{Task}}, CancellationToken)"/>
+    public Task CallAsync(Expression<Func<ValueTask>> call, CancellationToken cancellationToken = default) => CallCoreAsync<object?>(call, cancellationToken);
 
     /// <summary>
     /// Closes the interpreter: asks its worker to exit, and kills it if it has not within

@@ -25,6 +25,9 @@ internal sealed class WorkerConnection
     private readonly Action<WorkerConnection> onDied;
     private volatile bool stopping;
     private int exitHandled;
+    private readonly Lock closeGate = new();
+    private Task? closed;
+    private readonly Task<InterpreterCrashedException> ended;
     private volatile string? stopReason;
 
     private WorkerConnection(long interpreterId, Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, Action<WorkerConnection> onDied)
@@ -38,6 +41,7 @@ internal sealed class WorkerConnection
         this.stderr = stderr;
         ProcessId = process.Id;
         Service = rpc.Attach<IWorkerService>();
+        ended = DescribeEndAsync();
         process.Exited += (_, _) => OnExited();
         rpc.StartListening();
         if (process.HasExited)
@@ -175,8 +179,16 @@ internal sealed class WorkerConnection
         }
     }
 
-    /// <summary>Asks the worker to exit, kills it if it has not within <paramref name="timeout"/>, and releases everything.</summary>
-    public async Task CloseAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Asks the worker to exit, kills it if it has not within <paramref name="timeout"/>, and releases everything. Idempotent.</summary>
+    public Task CloseAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        lock (closeGate)
+        {
+            return closed ??= CloseCoreAsync(timeout, cancellationToken);
+        }
+    }
+
+    private async Task CloseCoreAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         stopping = true;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -196,7 +208,7 @@ internal sealed class WorkerConnection
         }
 
         Kill(process);
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        await ended.ConfigureAwait(false);
         rpc.Dispose();
         await pipe.DisposeAsync().ConfigureAwait(false);
         endpoint.DeleteSocketFile();
@@ -208,6 +220,9 @@ internal sealed class WorkerConnection
     {
         stopReason ??= reason;
         Kill(process);
+
+        // Report it now rather than when the exit is noticed, so that the very next call already finds the replacement.
+        OnExited();
     }
 
     /// <summary>Kills the worker at once without reporting it (the host is exiting).</summary>
@@ -217,18 +232,23 @@ internal sealed class WorkerConnection
         Kill(process);
     }
 
-    /// <summary>Describes the worker's end, once it has ended (or after a short wait).</summary>
+    /// <summary>Describes the worker's end, once it has ended (or, if it does not end within two seconds, as it is).</summary>
     public async Task<InterpreterCrashedException> DescribeCrashAsync()
     {
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
-            await process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            return await ended.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
+            return new InterpreterCrashedException(interpreterId, exitCode: null, signal: null, stderr.ToString(), stopReason);
         }
+    }
 
+    /// <summary>Waits for the exit (and the end of its stderr) and records how it ended, before anything disposes the process.</summary>
+    private async Task<InterpreterCrashedException> DescribeEndAsync()
+    {
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         return CrashedException(interpreterId, process, stderr, stopReason);
     }
 

@@ -1,0 +1,27 @@
+using ProcIsolates;
+
+// A host for tests that must kill their host: starts the interpreters asked for, prints their worker pids, then waits
+// to be killed (or, with "exit", returns normally, or with "throw", dies of an unhandled exception).
+int count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
+string ending = args.Length > 1 ? args[1] : "wait";
+var interpreters = new List<Interpreter>();
+for (int i = 0; i < count; i++)
+{
+    Interpreter interpreter = await Interpreters.CreateAsync();
+    await interpreter.ExecAsync("Console.Write(1);");
+    interpreters.Add(interpreter);
+    Console.WriteLine($"pid {interpreter.ProcessId}");
+}
+
+Console.WriteLine("ready");
+Console.Out.Flush();
+switch (ending)
+{
+    case "exit":
+        return 0;
+    case "throw":
+        throw new InvalidOperationException("the test host dies of an unhandled exception");
+    default:
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+}

@@ -1,0 +1,125 @@
+namespace ProcIsolates.Tests;
+
+public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedInterpreter>
+{
+    private Interpreter Interpreter => shared.Interpreter;
+
+    [Fact]
+    public async Task Primitives_and_strings_travel_both_ways()
+    {
+        int a = 20;
+        Assert.Equal(42, await Interpreter.CallAsync(() => TestMethods.Add(a, 22)));
+        Assert.Equal(long.MaxValue, await Interpreter.CallAsync(() => TestMethods.Echo(long.MaxValue)));
+        Assert.Equal(3.25, await Interpreter.CallAsync(() => TestMethods.Echo(3.25)));
+        Assert.True(await Interpreter.CallAsync(() => TestMethods.Echo(true)));
+        Assert.Equal("héllo ✓", await Interpreter.CallAsync(() => TestMethods.Echo("héllo ✓")));
+        Assert.Null(await Interpreter.CallAsync(() => TestMethods.Echo<string?>(null)));
+        Assert.Equal(Color.Green, await Interpreter.CallAsync(() => TestMethods.Echo(Color.Green)));
+        var guid = Guid.NewGuid();
+        Assert.Equal(guid, await Interpreter.CallAsync(() => TestMethods.Echo(guid)));
+        var when = new DateTime(2026, 11, 25, 1, 2, 3, DateTimeKind.Utc);
+        Assert.Equal(when, await Interpreter.CallAsync(() => TestMethods.Echo(when)));
+        Assert.Equal(12.5m, await Interpreter.CallAsync(() => TestMethods.Echo(12.5m)));
+    }
+
+    [Fact]
+    public async Task Arrays_collections_and_tuples_travel()
+    {
+        Assert.Equal(new[] { 1, 2, 3 }, await Interpreter.CallAsync(() => TestMethods.Echo(new[] { 1, 2, 3 })));
+        Assert.Equal(new[] { "a", "b" }, await Interpreter.CallAsync(() => TestMethods.Echo(new List<string> { "a", "b" })));
+        var map = new Dictionary<string, int> { ["x"] = 1, ["y"] = 2 };
+        Assert.Equal(map, await Interpreter.CallAsync(() => TestMethods.Echo(map)));
+        var pair = (1, "one");
+        Assert.Equal(pair, await Interpreter.CallAsync(() => TestMethods.Echo(pair)));
+        byte[] bytes = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        Assert.Equal(bytes, await Interpreter.CallAsync(() => TestMethods.Echo(bytes)));
+    }
+
+    [Fact]
+    public async Task Records_travel_through_their_constructors()
+    {
+        Assert.Equal(new Point(2, 1), await Interpreter.CallAsync(() => TestMethods.Mirror(new Point(1, 2))));
+        var made = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Shape grown = await Interpreter.CallAsync(() => TestMethods.Grow(new Shape("square", new[] { new Point(1, 1), new Point(2, 2) }, Color.Red, made)));
+        Assert.Equal("square", grown.Name);
+        Assert.Equal([new Point(2, 2), new Point(4, 4)], grown.Corners);
+        Assert.Equal(Color.Red, grown.Color);
+        Assert.Equal(made, grown.Made);
+    }
+
+    [Fact]
+    public async Task Async_void_and_value_task_methods_are_awaited()
+    {
+        Assert.Equal("ab", await Interpreter.CallAsync(() => TestMethods.ConcatAsync("a", "b")));
+        Assert.Equal(14, await Interpreter.CallAsync(() => TestMethods.DoubleAsync(7)));
+
+        await using Interpreter own = await Interpreters.CreateAsync();
+        await own.CallAsync(() => TestMethods.Increment());
+        await own.CallAsync(() => TestMethods.ResetCounter());
+        Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
+        await own.CallAsync(() => TestMethods.Increment());
+        await own.CallAsync(() => TestMethods.ResetCounterAsync());
+        Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
+    }
+
+    [Fact]
+    public async Task Framework_methods_can_be_called_too()
+    {
+        Assert.Equal(Interpreter.ProcessId, await Interpreter.CallAsync(() => Environment.ProcessId));
+        Assert.Equal(5, await Interpreter.CallAsync(() => Math.Max(2, 5)));
+    }
+
+    [Fact]
+    public async Task A_method_that_throws_fails_with_ExecutionFailedException()
+    {
+        var ex = await Assert.ThrowsAsync<ExecutionFailedException>(() => Interpreter.CallAsync(() => TestMethods.Throw("no luck")));
+        Assert.Equal("System.InvalidOperationException", ex.RemoteTypeName);
+        Assert.Equal("no luck", ex.RemoteMessage);
+        Assert.Contains(nameof(TestMethods.Throw), ex.RemoteStackTrace, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_argument_that_is_not_shareable_fails_before_anything_is_sent()
+    {
+        await using Interpreter own = await Interpreters.CreateAsync();
+        var ex = await Assert.ThrowsAsync<NotShareableException>(() => own.CallAsync(() => TestMethods.RunDelegate(() => TestMethods.Increment())));
+        Assert.Equal(typeof(Action).FullName, ex.ValueTypeName);
+        Assert.Contains("'action'", ex.Message, StringComparison.Ordinal);
+
+        using var stream = new MemoryStream([1, 2, 3]);
+        var streamError = await Assert.ThrowsAsync<NotShareableException>(() => own.CallAsync(() => TestMethods.CountItems(stream)));
+        Assert.Contains("Stream", streamError.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
+    }
+
+    [Fact]
+    public async Task A_subclass_sent_as_its_base_class_is_not_shareable_since_it_would_lose_members()
+    {
+        var ex = await Assert.ThrowsAsync<NotShareableException>(() => Interpreter.CallAsync(() => TestMethods.Describe(new Dog { Name = "Rex", Barks = true })));
+        Assert.Equal(typeof(Dog).FullName, ex.ValueTypeName);
+        Assert.Equal("Rex", await Interpreter.CallAsync(() => TestMethods.Describe(new Animal { Name = "Rex" })));
+    }
+
+    [Fact]
+    public async Task A_result_that_is_not_shareable_fails_with_NotShareableException()
+    {
+        var ex = await Assert.ThrowsAsync<NotShareableException>(() => Interpreter.CallAsync(() => TestMethods.OpenStream()));
+        Assert.Equal(typeof(Stream).FullName, ex.ValueTypeName);
+        Assert.Equal(3, await Interpreter.CallAsync(() => TestMethods.Add(1, 2)));
+    }
+
+    [Fact]
+    public async Task Only_static_method_calls_are_accepted()
+    {
+        var list = new List<int>();
+        await Assert.ThrowsAsync<ArgumentException>(() => Interpreter.CallAsync(() => list.Count));
+        await Assert.ThrowsAsync<ArgumentException>(() => Interpreter.CallAsync(() => 1 + 2));
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_on_one_interpreter_all_complete()
+    {
+        int[] results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Interpreter.CallAsync(() => TestMethods.Add(i, i))));
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 2), results);
+    }
+}

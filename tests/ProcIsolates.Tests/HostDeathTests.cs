@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace ProcIsolates.Tests;
+
+/// <summary>Runs ProcIsolates.TestHost as a separate host process and ends it in the ways a host can end.</summary>
+[Collection(nameof(CpuBound))]
+public sealed class HostDeathTests
+{
+    [Theory]
+    [InlineData("kill")]
+    [InlineData("exit")]
+    [InlineData("throw")]
+    public async Task Every_worker_exits_within_a_second_of_its_host_and_no_socket_file_stays(string ending)
+    {
+        using Process host = StartTestHost(workers: 3, ending == "kill" ? "wait" : ending);
+        var pids = new List<int>();
+        string? line;
+        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
+        {
+            if (line.StartsWith("pid ", StringComparison.Ordinal))
+            {
+                pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        Assert.Equal(3, pids.Count);
+        Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
+        if (ending == "kill")
+        {
+            host.Kill(); // SIGKILL: no handler in the host runs.
+        }
+
+        await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(await Processes.WaitAllGoneAsync(pids, TimeSpan.FromSeconds(1)));
+        Assert.Empty(Processes.SocketFilesOf(host.Id));
+    }
+
+    private static Process StartTestHost(int workers, string ending)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "ProcIsolates.TestHost.dll");
+        var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add("--runtimeconfig");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProcIsolates.Tests.runtimeconfig.json"));
+        start.ArgumentList.Add("--depsfile");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProcIsolates.Tests.deps.json"));
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(ending);
+        var process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        return process;
+    }
+}

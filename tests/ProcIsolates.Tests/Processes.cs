@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace ProcIsolates.Tests;
+
+/// <summary>Looks at processes and socket files from outside, as an operator would.</summary>
+internal static class Processes
+{
+    public static bool IsAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            // A zombie still has /proc/<pid>; only a live process has a state other than Z.
+            string stat = $"/proc/{pid}/stat";
+            try
+            {
+                string text = File.ReadAllText(stat);
+                return text[(text.LastIndexOf(')') + 2)] != 'Z';
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for every process to be gone; returns the ones still alive.</summary>
+    public static async Task<int[]> WaitAllGoneAsync(IEnumerable<int> pids, TimeSpan timeout)
+    {
+        int[] watched = pids.ToArray();
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            int[] alive = watched.Where(IsAlive).ToArray();
+            if (alive.Length == 0 || watch.Elapsed > timeout)
+            {
+                return alive;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The socket files a host process has made for its workers (see PipeEndpoint).</summary>
+    public static string[] SocketFilesOf(int hostPid)
+    {
+        string prefix = $"pi-{hostPid:x}-";
+        return new[] { Path.GetTempPath(), "/tmp" }.Distinct().Where(Directory.Exists)
+            .SelectMany(d => Directory.GetFiles(d, prefix + "*"))
+            .ToArray();
+    }
+
+    public static void KillHard(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        process.Kill(); // SIGKILL on Unix
+    }
+}

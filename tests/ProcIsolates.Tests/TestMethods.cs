@@ -1,0 +1,107 @@
+using System.Diagnostics;
+
+namespace ProcIsolates.Tests;
+
+public enum Color
+{
+    Red,
+    Green,
+}
+
+public sealed record Point(int X, int Y);
+
+public sealed record Shape(string Name, Point[] Corners, Color Color, DateTime Made);
+
+public class Animal
+{
+    public string Name { get; set; } = "";
+}
+
+public sealed class Dog : Animal
+{
+    public bool Barks { get; set; }
+}
+
+/// <summary>Static methods the tests call in workers.</summary>
+public static class TestMethods
+{
+    private static int counter;
+
+    public static int Counter => counter;
+
+    public static int Increment() => Interlocked.Increment(ref counter);
+
+    public static void ResetCounter() => counter = 0;
+
+    public static async Task ResetCounterAsync()
+    {
+        await Task.Yield();
+        counter = 0;
+    }
+
+    public static int Add(int a, int b) => a + b;
+
+    public static T Echo<T>(T value) => value;
+
+    public static async Task<string> ConcatAsync(string a, string b)
+    {
+        await Task.Delay(1);
+        return a + b;
+    }
+
+    public static ValueTask<int> DoubleAsync(int value) => ValueTask.FromResult(value * 2);
+
+    public static Point Mirror(Point p) => new(p.Y, p.X);
+
+    public static Shape Grow(Shape shape) => shape with { Corners = shape.Corners.Select(c => new Point(c.X * 2, c.Y * 2)).ToArray() };
+
+    public static string Describe(Animal animal) => animal.Name;
+
+    public static long ProcessId() => Environment.ProcessId;
+
+    public static long InterpreterId() => Interpreters.Current.Id;
+
+    public static int Throw(string message) => throw new InvalidOperationException(message);
+
+    public static Stream OpenStream() => new MemoryStream();
+
+    public static int CountItems(Stream stream) => (int)stream.Length;
+
+    public static void RunDelegate(Action action) => action();
+
+    public static async Task<string> WaitForCancellationAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return "not cancelled";
+    }
+
+    public static void SleepBlocking(int milliseconds) => Thread.Sleep(milliseconds);
+
+    public static void Exit(int code) => Environment.Exit(code);
+
+    public static void FailFast(string message) => Environment.FailFast(message);
+
+    /// <summary>
+    /// Burns <paramref name="cpuMilliseconds"/> of this process's CPU time and tells when it started and ended (UTC ticks).
+    /// Two such jobs that share one core take twice as long on the wall clock as two that run in parallel.
+    /// </summary>
+    public static long[] BurnCpu(int cpuMilliseconds)
+    {
+        using var self = Process.GetCurrentProcess();
+        long start = DateTime.UtcNow.Ticks;
+        TimeSpan cpuAtStart = self.TotalProcessorTime;
+        double x = 0;
+        do
+        {
+            for (int i = 0; i < 200_000; i++)
+            {
+                x += Math.Sqrt(i);
+            }
+
+            self.Refresh();
+        }
+        while ((self.TotalProcessorTime - cpuAtStart).TotalMilliseconds < cpuMilliseconds);
+
+        return [start, DateTime.UtcNow.Ticks, (long)x % 2];
+    }
+}
