@@ -1,4 +1,5 @@
 using ProcIsolates.Protocol.Messages;
+using StreamJsonRpc;
 
 namespace ProcIsolates.Protocol.Contracts;
 
@@ -6,7 +7,8 @@ namespace ProcIsolates.Protocol.Contracts;
 /// The JSON-RPC methods a worker serves to its host. Method names on the wire are the names below
 /// (see docs/protocol.md); every parameter and result is a MessagePack object from <see cref="Messages"/>.
 /// </summary>
-public interface IWorkerService
+[JsonRpcContract]
+public partial interface IWorkerService
 {
     /// <summary>Answers at once; the host uses it to learn that the worker is ready, and benchmarks use it as the empty call.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
