@@ -64,7 +64,8 @@ public sealed class WorkerService : IWorkerService
         ArgumentNullException.ThrowIfNull(request);
         try
         {
-            // Yield first, so that a method that blocks does not hold up the pipe.
+            // Yield first: StreamJsonRpc runs the synchronous start of a method on its reading path, so a method that
+            // blocks would hold up every later request (CallTests.A_blocking_call_does_not_hold_up_other_calls).
             await Task.Yield();
             return new CallReply { Result = await dispatcher.InvokeAsync(request, cancellationToken).ConfigureAwait(false) };
         }

@@ -117,6 +117,17 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
     }
 
     [Fact]
+    public async Task A_blocking_call_does_not_hold_up_other_calls()
+    {
+        await using Interpreter own = await Interpreters.CreateAsync();
+        Task blocked = own.CallAsync(() => TestMethods.SleepBlocking(3000));
+        await LifecycleTests.WaitUntilAsync(() => own.IsRunning);
+        Assert.Equal(5, await own.CallAsync(() => TestMethods.Add(2, 3)).WaitAsync(TimeSpan.FromSeconds(2)));
+        Assert.False(blocked.IsCompleted);
+        await blocked;
+    }
+
+    [Fact]
     public async Task Concurrent_calls_on_one_interpreter_all_complete()
     {
         int[] results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Interpreter.CallAsync(() => TestMethods.Add(i, i))));
