@@ -190,7 +190,7 @@ public sealed class Interpreter : IAsyncDisposable
     internal static async Task<Interpreter> StartAsync(long id, InterpreterOptions options, CancellationToken cancellationToken)
     {
         var interpreter = new Interpreter(id, InterpreterKind.Process, options, inProcess: null, Environment.ProcessId);
-        interpreter.worker = await WorkerConnection.StartAsync(id, options, interpreter.OnWorkerDied, cancellationToken).ConfigureAwait(false);
+        interpreter.worker = await interpreter.StartWorkerAsync(cancellationToken).ConfigureAwait(false);
         interpreter.lifecycle = InterpreterState.Idle;
         return interpreter;
     }
@@ -200,6 +200,46 @@ public sealed class Interpreter : IAsyncDisposable
     {
         lifecycle = InterpreterState.Closed;
         worker?.KillSilently();
+    }
+
+    /// <summary>Takes a spare worker if one is (or is being) started, else starts one, and makes it this interpreter.</summary>
+    private async Task<WorkerConnection> StartWorkerAsync(CancellationToken cancellationToken)
+    {
+        if (SpareWorkers.TryTake() is { } spare)
+        {
+            WorkerConnection? ready = null;
+            try
+            {
+                ready = await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await ready.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+                return ready;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                _ = SpareWorkers.CloseWhenStartedAsync(spare);
+                throw;
+            }
+            catch (InterpreterException)
+            {
+                // The spare failed to start or died while it waited: start a worker of our own.
+                if (ready is not null)
+                {
+                    await ready.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+
+        WorkerConnection connection = await WorkerConnection.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task<T> CallCoreAsync<T>(LambdaExpression call, CancellationToken cancellationToken)
@@ -307,7 +347,7 @@ public sealed class Interpreter : IAsyncDisposable
         try
         {
             await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
-            WorkerConnection fresh = await WorkerConnection.StartAsync(Id, options, OnWorkerDied, CancellationToken.None).ConfigureAwait(false);
+            WorkerConnection fresh = await StartWorkerAsync(CancellationToken.None).ConfigureAwait(false);
             lock (gate)
             {
                 worker = fresh;

@@ -2,16 +2,15 @@ using System.Globalization;
 
 namespace ProcIsolates.Worker;
 
-/// <summary>The worker's command line: <c>--pipe &lt;name&gt; --id &lt;interpreter id&gt; --parent &lt;host pid&gt;</c>.</summary>
+/// <summary>The worker's command line: <c>--pipe &lt;name&gt; --parent &lt;host pid&gt;</c>.</summary>
 /// <param name="PipeName">The pipe to connect to.</param>
-/// <param name="InterpreterId">The interpreter this worker is.</param>
 /// <param name="ParentProcessId">The host's process id.</param>
-public sealed record WorkerArguments(string PipeName, long InterpreterId, int ParentProcessId)
+public sealed record WorkerArguments(string PipeName, int ParentProcessId)
 {
     /// <summary>Formats the arguments for <see cref="System.Diagnostics.ProcessStartInfo.ArgumentList"/>.</summary>
     /// <returns>The arguments.</returns>
     public IEnumerable<string> ToArgumentList() =>
-        ["--pipe", PipeName, "--id", InterpreterId.ToString(CultureInfo.InvariantCulture), "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)];
+        ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)];
 
     /// <summary>Parses a worker's command line.</summary>
     /// <param name="args">The arguments.</param>
@@ -34,14 +33,13 @@ public sealed record WorkerArguments(string PipeName, long InterpreterId, int Pa
         }
 
         if (!values.TryGetValue("--pipe", out string? pipe)
-            || !values.TryGetValue("--id", out string? idText) || !long.TryParse(idText, CultureInfo.InvariantCulture, out long id)
             || !values.TryGetValue("--parent", out string? parentText) || !int.TryParse(parentText, CultureInfo.InvariantCulture, out int parent))
         {
-            (parsed, error) = (null, "usage: ProcIsolates.Worker --pipe <name> --id <interpreter id> --parent <host pid>, with the handshake token on standard input");
+            (parsed, error) = (null, "usage: ProcIsolates.Worker --pipe <name> --parent <host pid>, with the handshake token on standard input");
             return false;
         }
 
-        (parsed, error) = (new WorkerArguments(pipe, id, parent), null);
+        (parsed, error) = (new WorkerArguments(pipe, parent), null);
         return true;
     }
 }

@@ -3,12 +3,12 @@ namespace ProcIsolates.Worker;
 /// <summary>Tells code whether it runs inside a worker process, and as which interpreter.</summary>
 public static class WorkerContext
 {
-    /// <summary>The id of the interpreter this process is, or <see langword="null"/> outside a worker.</summary>
+    /// <summary>The id of the interpreter this process is; <see langword="null"/> outside a worker and in a spare worker not yet given out.</summary>
     public static long? InterpreterId { get; internal set; }
 
     /// <summary>The host's process id, or <see langword="null"/> outside a worker.</summary>
     public static int? HostProcessId { get; internal set; }
 
     /// <summary>Whether this process is a ProcIsolates worker.</summary>
-    public static bool IsWorker => InterpreterId is not null;
+    public static bool IsWorker => HostProcessId is not null;
 }

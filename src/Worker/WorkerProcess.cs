@@ -29,22 +29,37 @@ public static class WorkerProcess
         // The token comes on standard input so that it never shows in a process listing. The host then keeps that
         // pipe open for the worker's whole life: end of input means the host is gone, however it ended.
         Stream input = Console.OpenStandardInput();
+        PipeEndpoint endpoint = PipeEndpoint.FromName(arguments!.PipeName);
         byte[]? token = await ReadTokenAsync(input).ConfigureAwait(false);
         if (token is null)
         {
+            // The host died before it could hand over the token: its socket file would be left behind.
+            endpoint.DeleteSocketFile();
             await Console.Error.WriteLineAsync("ProcIsolates.Worker: no handshake token on standard input").ConfigureAwait(false);
             return ExitBadStart;
         }
 
-        WorkerContext.InterpreterId = arguments!.InterpreterId;
         WorkerContext.HostProcessId = arguments.ParentProcessId;
         ConsoleCapture.Install();
-        _ = ExitWhenInputEndsAsync(input);
+
+        // JIT and serializer set-up of the request path, on the other core while this thread connects.
+        _ = Task.Run(WorkerWarmup.Run);
+        _ = ExitWhenInputEndsAsync(input, endpoint);
 
         var pipe = new NamedPipeClientStream(".", arguments.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-        using var connectTimeout = new CancellationTokenSource(ConnectTimeout);
-        await pipe.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
-        await Handshake.ClientAsync(pipe, token, connectTimeout.Token).ConfigureAwait(false);
+        try
+        {
+            using var connectTimeout = new CancellationTokenSource(ConnectTimeout);
+            await pipe.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
+            await Handshake.ClientAsync(pipe, token, connectTimeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or UnauthorizedAccessException or TimeoutException)
+        {
+            // The host is gone or refused us. Its socket file may outlive it (a host killed while this worker started).
+            endpoint.DeleteSocketFile();
+            await Console.Error.WriteLineAsync("ProcIsolates.Worker: cannot connect to the host: " + ex.Message).ConfigureAwait(false);
+            Exit(ExitBadStart);
+        }
 
         JsonRpc rpc = RpcChannel.Create(pipe);
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,7 +101,7 @@ public static class WorkerProcess
         }
     }
 
-    private static async Task ExitWhenInputEndsAsync(Stream input)
+    private static async Task ExitWhenInputEndsAsync(Stream input, PipeEndpoint endpoint)
     {
         byte[] buffer = new byte[64];
         try
@@ -99,6 +114,8 @@ public static class WorkerProcess
         {
         }
 
+        // The host is gone. If it died while this worker was still connecting, its socket file is still there.
+        endpoint.DeleteSocketFile();
         Exit(0);
     }
 

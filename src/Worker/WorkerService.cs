@@ -25,6 +25,19 @@ public sealed class WorkerService : IWorkerService
     public Task<int> PingAsync(CancellationToken cancellationToken) => Task.FromResult(Environment.ProcessId);
 
     /// <inheritdoc/>
+    public Task<int> InitializeAsync(InitializeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (WorkerContext.InterpreterId is { } existing && existing != request.InterpreterId)
+        {
+            throw new InvalidOperationException($"This worker is already interpreter {existing}.");
+        }
+
+        WorkerContext.InterpreterId = request.InterpreterId;
+        return Task.FromResult(Environment.ProcessId);
+    }
+
+    /// <inheritdoc/>
     public async Task<ExecReply> ExecAsync(ExecRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -123,23 +123,6 @@ public sealed class LifecycleTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Interpreters.CreateAsync(cancellationToken: cancelled.Token));
     }
 
-    [Fact]
-    public async Task Fifty_create_close_cycles_leave_no_process_and_no_socket_file()
-    {
-        var pids = new List<int>();
-        for (int i = 0; i < 50; i++)
-        {
-            Interpreter interpreter = await Interpreters.CreateAsync();
-            pids.Add(interpreter.ProcessId);
-            Assert.DoesNotContain(Processes.SocketFilesOf(Environment.ProcessId), f => f.Contains($"-{interpreter.Id:x}-", StringComparison.Ordinal));
-            await interpreter.CloseAsync();
-        }
-
-        Assert.Equal(50, pids.Distinct().Count());
-        Assert.Empty(await Processes.WaitAllGoneAsync(pids, TimeSpan.FromSeconds(1)));
-        Assert.DoesNotContain(Interpreters.ListAll(), i => pids.Contains(i.ProcessId));
-    }
-
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -59,6 +59,40 @@ internal static class Processes
             .ToArray();
     }
 
+    /// <summary>The live child processes of <paramref name="parentPid"/> (Linux only; empty elsewhere).</summary>
+    public static int[] ChildrenOf(int parentPid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+
+        var children = new List<int>();
+        foreach (string directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                string text = File.ReadAllText(Path.Combine(directory, "stat"));
+                string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[0] != "Z" && int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parentPid)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        return children.ToArray();
+    }
+
     public static void KillHard(int pid)
     {
         using var process = Process.GetProcessById(pid);

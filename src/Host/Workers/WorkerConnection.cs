@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipes;
 using ProcIsolates.Protocol.Contracts;
+using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Transport;
 using ProcIsolates.Worker;
 using StreamJsonRpc;
@@ -16,24 +17,25 @@ internal sealed class WorkerConnection
 {
     private const int StderrTailLines = 40;
 
-    private readonly long interpreterId;
+    private static long lastWorkerNumber;
+
     private readonly Process process;
     private readonly NamedPipeServerStream pipe;
     private readonly PipeEndpoint endpoint;
     private readonly JsonRpc rpc;
     private readonly OutputTail stderr;
-    private readonly Action<WorkerConnection> onDied;
+    private Action<WorkerConnection>? onDied;
+    private long interpreterId;
     private volatile bool stopping;
+    private volatile bool exitedUnasked;
     private int exitHandled;
     private readonly Lock closeGate = new();
     private Task? closed;
     private readonly Task<InterpreterCrashedException> ended;
     private volatile string? stopReason;
 
-    private WorkerConnection(long interpreterId, Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, Action<WorkerConnection> onDied)
+    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr)
     {
-        this.onDied = onDied;
-        this.interpreterId = interpreterId;
         this.process = process;
         this.pipe = pipe;
         this.endpoint = endpoint;
@@ -60,15 +62,17 @@ internal sealed class WorkerConnection
     /// <summary>Why the host killed this worker itself, or <see langword="null"/>.</summary>
     public string? StopReason => stopReason;
 
-    /// <summary>Starts a worker and connects to it.</summary>
-    /// <param name="interpreterId">The interpreter the worker will be.</param>
+    /// <summary>Whether the worker process has exited.</summary>
+    public bool HasExited => Volatile.Read(ref exitHandled) == 1;
+
+    /// <summary>Starts a worker and connects to it; it is not an interpreter until <see cref="InitializeAsync"/>.</summary>
     /// <param name="options">Timeouts.</param>
-    /// <param name="onDied">Called once if the worker exits without being asked to (crashed, or killed by <see cref="Stop"/>).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The connected worker.</returns>
-    public static async Task<WorkerConnection> StartAsync(long interpreterId, InterpreterOptions options, Action<WorkerConnection> onDied, CancellationToken cancellationToken)
+    public static async Task<WorkerConnection> StartAsync(InterpreterOptions options, CancellationToken cancellationToken)
     {
-        PipeEndpoint endpoint = PipeEndpoint.Create(interpreterId);
+        long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
+        PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
         var pipe = new NamedPipeServerStream(
             endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
         Process? process = null;
@@ -84,7 +88,7 @@ internal sealed class WorkerConnection
             byte[] token = Handshake.NewToken();
             process = new Process
             {
-                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, interpreterId, Environment.ProcessId)),
+                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId)),
                 EnableRaisingEvents = true,
             };
             process.ErrorDataReceived += (_, e) =>
@@ -110,7 +114,7 @@ internal sealed class WorkerConnection
                 if (process.HasExited)
                 {
                     await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                    throw CrashedException(interpreterId, process, stderr, "It exited before connecting to the host.");
+                    throw CrashedException(0, process, stderr, "It exited before connecting to the host.");
                 }
             }
 
@@ -122,14 +126,14 @@ internal sealed class WorkerConnection
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new InterpreterException(interpreterId, $"The worker of interpreter {interpreterId} did not connect within {options.StartTimeout.TotalSeconds:0.#} s.");
+                throw new InterpreterException($"A worker process did not connect within {options.StartTimeout.TotalSeconds:0.#} s (InterpreterOptions.StartTimeout).");
             }
             catch (HandshakeException ex)
             {
-                throw new InterpreterException(interpreterId, $"The worker of interpreter {interpreterId} failed the handshake: {ex.Message}", ex);
+                throw new InterpreterException($"A worker process failed the handshake: {ex.Message}", ex);
             }
 
-            return new WorkerConnection(interpreterId, process, pipe, endpoint, RpcChannel.Create(pipe), stderr, onDied);
+            return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr);
         }
         catch
         {
@@ -140,6 +144,22 @@ internal sealed class WorkerConnection
             throw;
         }
     }
+
+    /// <summary>Makes the worker interpreter <paramref name="id"/>.</summary>
+    /// <param name="id">The interpreter id.</param>
+    /// <param name="died">Called once if the worker later exits without being asked to (crashed, or killed by <see cref="Stop"/>).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the worker has taken the id.</returns>
+    public async Task InitializeAsync(long id, Action<WorkerConnection> died, CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref interpreterId, id);
+        Volatile.Write(ref onDied, died);
+        await InvokeAsync((service, token) => service.InitializeAsync(new InitializeRequest { InterpreterId = id }, token), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one empty request, so that both ends have run their request path before real work arrives.</summary>
+    /// <returns>A task that completes when the worker answered.</returns>
+    public Task WarmUpAsync() => InvokeAsync((service, token) => service.PingAsync(token), TimeSpan.Zero, CancellationToken.None);
 
     /// <summary>
     /// Sends a request and waits for its reply. A worker failure becomes <see cref="InterpreterCrashedException"/>
@@ -287,7 +307,8 @@ internal sealed class WorkerConnection
 
     private async Task<Exception> FailureAsync()
     {
-        if (stopping)
+        // Closing after the worker died (the interpreter cleaning up a crash) does not make the crash a close.
+        if (stopping && !exitedUnasked)
         {
             return new InterpreterClosedException(interpreterId, $"Interpreter {interpreterId} was closed while the call was in flight.");
         }
@@ -305,7 +326,8 @@ internal sealed class WorkerConnection
         rpc.Dispose(); // Fails in-flight calls at once instead of waiting for the pipe to notice.
         if (!stopping)
         {
-            onDied(this);
+            exitedUnasked = true;
+            Volatile.Read(ref onDied)?.Invoke(this);
         }
     }
 }

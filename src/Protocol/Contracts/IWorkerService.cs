@@ -15,6 +15,15 @@ public partial interface IWorkerService
     /// <returns>The worker's process id.</returns>
     Task<int> PingAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes the worker an interpreter. A worker may be started ahead of need (a spare) and initialized when an
+    /// interpreter is created; execs and calls before this fail with a bad-request error.
+    /// </summary>
+    /// <param name="request">Who the worker is.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The worker's process id.</returns>
+    Task<int> InitializeAsync(InitializeRequest request, CancellationToken cancellationToken);
+
     /// <summary>Runs compiled code and returns what it wrote.</summary>
     /// <param name="request">The code and its variables.</param>
     /// <param name="cancellationToken">Cancelled when the host cancels the exec; the code sees it as <c>cancellationToken</c>.</param>
