@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipes;
+using System.Linq.Expressions;
+using ProcIsolates.Calls;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Transport;
@@ -157,9 +159,13 @@ internal sealed class WorkerConnection
         await InvokeAsync((service, token) => service.InitializeAsync(new InitializeRequest { InterpreterId = id }, token), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends one empty request, so that both ends have run their request path before real work arrives.</summary>
+    /// <summary>Sends one small call, so that both ends have run (and the JIT compiled) the call path before real work arrives.</summary>
     /// <returns>A task that completes when the worker answered.</returns>
-    public Task WarmUpAsync() => InvokeAsync((service, token) => service.PingAsync(token), TimeSpan.Zero, CancellationToken.None);
+    public Task WarmUpAsync()
+    {
+        CallRequest request = CallExpressionReader.Read((Expression<Func<int>>)(() => Environment.ProcessId)).Request;
+        return InvokeAsync((service, token) => service.CallAsync(request, token), TimeSpan.Zero, CancellationToken.None);
+    }
 
     /// <summary>
     /// Sends a request and waits for its reply. A worker failure becomes <see cref="InterpreterCrashedException"/>
