@@ -140,6 +140,16 @@ public sealed class ExecTests(SharedInterpreter shared) : IClassFixture<SharedIn
     }
 
     [Fact]
+    public async Task Workers_never_load_the_compiler()
+    {
+        await Interpreter.ExecAsync("Console.Write(1);");
+        ExecResult loaded = await Interpreter.ExecAsync(
+            "Console.Write(string.Join(',', AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name).Where(n => n!.StartsWith(\"Microsoft.CodeAnalysis\"))));");
+        Assert.Equal(string.Empty, loaded.Stdout);
+        Assert.Contains(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "Microsoft.CodeAnalysis");
+    }
+
+    [Fact]
     public async Task The_main_interpreter_runs_code_in_this_process()
     {
         ExecResult result = await Interpreters.Main.ExecAsync("Console.Write($\"{Interpreters.Current.Id} {Environment.ProcessId}\");");

@@ -17,15 +17,29 @@ public sealed class ParallelismTests
         using var restore = new SpareWorkersRestorer();
         await Task.WhenAll(a.CallAsync(() => TestMethods.BurnCpu(10)), b.CallAsync(() => TestMethods.BurnCpu(10))); // warm up
 
-        // Judged by timestamps taken inside the workers. Each job burns 1 s of its process's CPU time; alone it spans
-        // some wall time T (more than 1 s where the machine is shared). Two jobs taking turns on one core would span
-        // about 2T; in parallel they span about T.
-        long[] alone = await a.CallAsync(() => TestMethods.BurnCpu(1000));
-        long[][] together = await Task.WhenAll(a.CallAsync(() => TestMethods.BurnCpu(1000)), b.CallAsync(() => TestMethods.BurnCpu(1000)));
+        // Nothing else of ours may use the CPU meanwhile: wait until the only workers left are these two.
+        using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (!Processes.ChildrenOf(Environment.ProcessId).Order().SequenceEqual(new[] { a.ProcessId, b.ProcessId }.Order()))
+            {
+                await Task.Delay(50, quiet.Token);
+            }
+        }
 
-        TimeSpan single = TimeSpan.FromTicks(alone[1] - alone[0]);
-        TimeSpan union = TimeSpan.FromTicks(Math.Max(together[0][1], together[1][1]) - Math.Min(together[0][0], together[1][0]));
-        Assert.True(union < single * 1.5, $"one 1 s CPU job spanned {single.TotalMilliseconds:0} ms; two together spanned {union.TotalMilliseconds:0} ms");
+        // Judged by timestamps taken inside the workers. Each job burns 600 ms of its process's CPU time; alone it
+        // spans some wall time T (more where the machine is shared). Two jobs taking turns on one core would span
+        // about 2T; in parallel they span about T. The best of three rounds discounts a noisy neighbour.
+        TimeSpan single = TimeSpan.MaxValue;
+        TimeSpan union = TimeSpan.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long[] alone = await a.CallAsync(() => TestMethods.BurnCpu(600));
+            long[][] together = await Task.WhenAll(a.CallAsync(() => TestMethods.BurnCpu(600)), b.CallAsync(() => TestMethods.BurnCpu(600)));
+            single = TimeSpan.FromTicks(Math.Min(single.Ticks, alone[1] - alone[0]));
+            union = TimeSpan.FromTicks(Math.Min(union.Ticks, Math.Max(together[0][1], together[1][1]) - Math.Min(together[0][0], together[1][0])));
+        }
+
+        Assert.True(union < single * 1.5, $"one 600 ms CPU job spanned {single.TotalMilliseconds:0} ms; two together spanned {union.TotalMilliseconds:0} ms");
     }
 }
 
