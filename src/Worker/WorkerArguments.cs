@@ -5,7 +5,7 @@ namespace ProcIsolates.Worker;
 /// <summary>The worker's command line: <c>--pipe &lt;name&gt; --parent &lt;host pid&gt;</c>.</summary>
 /// <param name="PipeName">The pipe to connect to.</param>
 /// <param name="ParentProcessId">The host's process id.</param>
-public sealed record WorkerArguments(string PipeName, int ParentProcessId)
+internal sealed record WorkerArguments(string PipeName, int ParentProcessId)
 {
     /// <summary>Formats the arguments for <see cref="System.Diagnostics.ProcessStartInfo.ArgumentList"/>.</summary>
     /// <returns>The arguments.</returns>

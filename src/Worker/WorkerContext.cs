@@ -1,7 +1,7 @@
 namespace ProcIsolates.Worker;
 
 /// <summary>Tells code whether it runs inside a worker process, and as which interpreter.</summary>
-public static class WorkerContext
+internal static class WorkerContext
 {
     /// <summary>The id of the interpreter this process is; <see langword="null"/> outside a worker and in a spare worker not yet given out.</summary>
     public static long? InterpreterId { get; internal set; }

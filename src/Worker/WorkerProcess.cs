@@ -8,10 +8,13 @@ using StreamJsonRpc;
 namespace ProcIsolates.Worker;
 
 /// <summary>The worker's life: connect to the host, serve it, and exit as soon as the host is gone.</summary>
-public static class WorkerProcess
+internal static class WorkerProcess
 {
     /// <summary>Exit code: the arguments or the handshake were wrong.</summary>
     public const int ExitBadStart = 2;
+
+    /// <summary>The first argument of a worker started from the app's own executable (see <c>ProcIsolatesWorker.TryRun</c>).</summary>
+    public const string AppHostedMarker = "--procisolates-worker";
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
 

@@ -11,7 +11,7 @@ namespace ProcIsolates.Worker;
 /// Serves one interpreter's requests. A worker process serves it over its pipe; the host's main interpreter uses an
 /// instance in-process, so the two run code the same way.
 /// </summary>
-public sealed class WorkerService : IWorkerService
+internal sealed class WorkerService : IWorkerService
 {
     private readonly CodeCache code = new();
     private readonly MethodDispatcher dispatcher = new();

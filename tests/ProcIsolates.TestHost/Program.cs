@@ -2,6 +2,14 @@ using ProcIsolates;
 
 // A host for tests that must kill their host: starts the interpreters asked for, prints their worker pids, then waits
 // to be killed (or, with "exit", returns normally, or with "throw", dies of an unhandled exception).
+// Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self]; "self" makes this executable host its own workers.
+// Workers started from this executable come back here with a worker command line.
+bool isWorker = args.Length > 0 && args[0] == "--procisolates-worker";
+if ((isWorker || args.Contains("self")) && ProcIsolatesWorker.TryRun(args, out int workerExitCode))
+{
+    return workerExitCode;
+}
+
 int count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
 string ending = args.Length > 1 ? args[1] : "wait";
 var interpreters = new List<Interpreter>();

@@ -7,12 +7,13 @@ namespace ProcIsolates.Tests;
 public sealed class HostDeathTests
 {
     [Theory]
-    [InlineData("kill")]
-    [InlineData("exit")]
-    [InlineData("throw")]
-    public async Task Every_worker_exits_within_a_second_of_its_host_and_no_socket_file_stays(string ending)
+    [InlineData("kill", false)]
+    [InlineData("exit", false)]
+    [InlineData("throw", false)]
+    [InlineData("kill", true)]
+    public async Task Every_worker_exits_within_a_second_of_its_host_and_no_socket_file_stays(string ending, bool appHosted)
     {
-        using Process host = StartTestHost(workers: 3, ending == "kill" ? "wait" : ending);
+        using Process host = StartTestHost(workers: 3, ending == "kill" ? "wait" : ending, appHosted);
         var pids = new List<int>();
         string? line;
         while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
@@ -25,6 +26,12 @@ public sealed class HostDeathTests
 
         Assert.Equal(3, pids.Count);
         Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
+        if (OperatingSystem.IsLinux())
+        {
+            // App-hosted workers run the app's own entry point (ProcIsolatesWorker.TryRun); others the worker assembly.
+            string commandLine = File.ReadAllText($"/proc/{pids[0]}/cmdline").Replace('\0', ' ');
+            Assert.Contains(appHosted ? "ProcIsolates.TestHost.dll --procisolates-worker" : "ProcIsolates.Worker.dll --pipe", commandLine, StringComparison.Ordinal);
+        }
 
         // Every child of the host is a worker: the three interpreters, and any spare started ahead of need.
         int[] workers = pids.Union(Processes.ChildrenOf(host.Id)).ToArray();
@@ -38,7 +45,7 @@ public sealed class HostDeathTests
         Assert.Empty(Processes.SocketFilesOf(host.Id));
     }
 
-    private static Process StartTestHost(int workers, string ending)
+    private static Process StartTestHost(int workers, string ending, bool appHosted)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "ProcIsolates.TestHost.dll");
         var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
@@ -55,6 +62,11 @@ public sealed class HostDeathTests
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add(workers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(ending);
+        if (appHosted)
+        {
+            start.ArgumentList.Add("self");
+        }
+
         var process = Process.Start(start)!;
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

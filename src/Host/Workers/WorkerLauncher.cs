@@ -13,44 +13,30 @@ internal sealed class WorkerLauncher
 {
     private static readonly Lazy<WorkerLauncher> Discovered = new(Discover);
 
-    private WorkerLauncher(string dotnetHost, string workerAssembly, string runtimeConfig, string? depsFile)
+    private readonly string program;
+    private readonly string[] leadingArguments;
+
+    private WorkerLauncher(string program, params string[] leadingArguments)
     {
-        DotnetHost = dotnetHost;
-        WorkerAssembly = workerAssembly;
-        RuntimeConfig = runtimeConfig;
-        DepsFile = depsFile;
+        this.program = program;
+        this.leadingArguments = leadingArguments;
     }
-
-    public string DotnetHost { get; }
-
-    public string WorkerAssembly { get; }
-
-    public string RuntimeConfig { get; }
-
-    public string? DepsFile { get; }
 
     public static WorkerLauncher Current => Discovered.Value;
 
+    /// <summary>The command line a worker is started with, before its own arguments; for messages and tests.</summary>
+    public string Describe() => string.Join(' ', [program, .. leadingArguments]);
+
     public ProcessStartInfo CreateStartInfo(WorkerArguments arguments)
     {
-        var start = new ProcessStartInfo(DotnetHost)
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardError = true,
             RedirectStandardOutput = false,
         };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add("--runtimeconfig");
-        start.ArgumentList.Add(RuntimeConfig);
-        if (DepsFile is not null)
-        {
-            start.ArgumentList.Add("--depsfile");
-            start.ArgumentList.Add(DepsFile);
-        }
-
-        start.ArgumentList.Add(WorkerAssembly);
-        foreach (string argument in arguments.ToArgumentList())
+        foreach (string argument in leadingArguments.Concat(arguments.ToArgumentList()))
         {
             start.ArgumentList.Add(argument);
         }
@@ -60,11 +46,22 @@ internal sealed class WorkerLauncher
 
     private static WorkerLauncher Discover()
     {
+        if (ProcIsolatesWorker.IsHostedByApp && Environment.ProcessPath is { } appPath)
+        {
+            // The app runs workers itself (ProcIsolatesWorker.TryRun): through its apphost or single-file executable,
+            // or, when it was started as `dotnet app.dll`, the same way.
+            bool muxer = Path.GetFileNameWithoutExtension(appPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+            string? entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+            return muxer && !string.IsNullOrEmpty(entry)
+                ? new WorkerLauncher(appPath, entry, WorkerProcess.AppHostedMarker)
+                : new WorkerLauncher(appPath, WorkerProcess.AppHostedMarker);
+        }
+
         string workerAssembly = typeof(WorkerProcess).Assembly.Location;
         if (string.IsNullOrEmpty(workerAssembly) || !File.Exists(workerAssembly))
         {
             throw new InterpreterException(
-                "The ProcIsolates worker assembly has no file on disk (is this a single-file app?). Worker processes need ProcIsolates.Worker.dll beside the app.");
+                "The ProcIsolates worker assembly has no file on disk (a single-file app?). Call ProcIsolatesWorker.TryRun(args, out int exitCode) first thing in Main, so that the app's own executable can run workers.");
         }
 
         // The host lists the app's deps file first, then the frameworks', separated by ';' on every platform.
@@ -84,7 +81,9 @@ internal sealed class WorkerLauncher
             throw new InterpreterException($"No runtimeconfig.json found for the app (looked beside '{depsFile}' and '{workerAssembly}').");
         }
 
-        return new WorkerLauncher(FindDotnetHost(), workerAssembly, runtimeConfig, depsFile);
+        return depsFile is null
+            ? new WorkerLauncher(FindDotnetHost(), "exec", "--runtimeconfig", runtimeConfig, workerAssembly)
+            : new WorkerLauncher(FindDotnetHost(), "exec", "--runtimeconfig", runtimeConfig, "--depsfile", depsFile, workerAssembly);
     }
 
     private static string FindDotnetHost()
