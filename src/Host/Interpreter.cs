@@ -1,6 +1,9 @@
 using System.Linq.Expressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ProcIsolates.Calls;
 using ProcIsolates.Compilation;
+using ProcIsolates.Diagnostics;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Serialization;
@@ -18,6 +21,7 @@ public sealed class Interpreter : IAsyncDisposable
     private readonly InterpreterOptions options;
     private readonly IWorkerService? inProcess;
     private readonly int hostProcessId;
+    private readonly ILogger logger;
     private readonly Lock gate = new();
     private WorkerConnection? worker;
     private Task<WorkerConnection>? replacement;
@@ -33,6 +37,7 @@ public sealed class Interpreter : IAsyncDisposable
         this.options = options;
         this.inProcess = inProcess;
         hostProcessId = processId;
+        logger = options.LoggerFactory?.CreateLogger(InterpreterLog.Category) ?? NullLogger.Instance;
         lifecycle = InterpreterState.Starting;
     }
 
@@ -72,6 +77,22 @@ public sealed class Interpreter : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(code);
         ThrowIfUnusable();
+        OperationScope scope = OperationScope.Start("exec", Id, target: null);
+        try
+        {
+            ExecResult result = await ExecCoreAsync(code, variables, cancellationToken).ConfigureAwait(false);
+            scope.End();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.End(ex);
+            throw;
+        }
+    }
+
+    private async Task<ExecResult> ExecCoreAsync(string code, IReadOnlyDictionary<string, object?>? variables, CancellationToken cancellationToken)
+    {
         CompiledCode compiled = CodeCompiler.Compile(code, variables);
         Dictionary<string, byte[]>? values = SerializeVariables(compiled, variables);
 
@@ -192,6 +213,7 @@ public sealed class Interpreter : IAsyncDisposable
         var interpreter = new Interpreter(id, InterpreterKind.Process, options, inProcess: null, Environment.ProcessId);
         interpreter.worker = await interpreter.StartWorkerAsync(cancellationToken).ConfigureAwait(false);
         interpreter.lifecycle = InterpreterState.Idle;
+        InterpreterLog.Started(interpreter.logger, id, interpreter.worker.ProcessId);
         return interpreter;
     }
 
@@ -212,6 +234,7 @@ public sealed class Interpreter : IAsyncDisposable
             {
                 ready = await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
                 await ready.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+                RouteStderr(ready);
                 return ready;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -233,6 +256,7 @@ public sealed class Interpreter : IAsyncDisposable
         try
         {
             await connection.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+            RouteStderr(connection);
             return connection;
         }
         catch
@@ -242,10 +266,35 @@ public sealed class Interpreter : IAsyncDisposable
         }
     }
 
+    private void RouteStderr(WorkerConnection connection)
+    {
+        if (options.LoggerFactory is not null)
+        {
+            int pid = connection.ProcessId;
+            connection.RouteStderr(line => InterpreterLog.Stderr(logger, Id, pid, line));
+        }
+    }
+
     private async Task<T> CallCoreAsync<T>(LambdaExpression call, CancellationToken cancellationToken)
     {
         ThrowIfUnusable();
         PreparedCall prepared = CallExpressionReader.Read(call);
+        OperationScope scope = OperationScope.Start("call", Id, prepared.MethodName);
+        try
+        {
+            T result = await SendCallAsync<T>(prepared, cancellationToken).ConfigureAwait(false);
+            scope.End();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            scope.End(ex);
+            throw;
+        }
+    }
+
+    private async Task<T> SendCallAsync<T>(PreparedCall prepared, CancellationToken cancellationToken)
+    {
         CallReply reply = await SendAsync((service, _, token) => service.CallAsync(prepared.Request, token), cancellationToken).ConfigureAwait(false);
         if (reply.Error is { } error)
         {
@@ -322,8 +371,10 @@ public sealed class Interpreter : IAsyncDisposable
 
     private void OnWorkerDied(WorkerConnection dead)
     {
+        ProcIsolatesTelemetry.Crashes.Add(1);
         if (dead.StopReason is not null)
         {
+            InterpreterLog.Recycling(logger, Id, dead.ProcessId);
             // Killed on purpose (a cancelled call that would not stop): replace it so the interpreter stays usable.
             lock (gate)
             {
@@ -385,6 +436,7 @@ public sealed class Interpreter : IAsyncDisposable
             lifecycle = InterpreterState.Crashed;
         }
 
+        InterpreterLog.Crashed(logger, Id, described);
         Interpreters.Unregister(this);
         await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
     }
@@ -417,6 +469,8 @@ public sealed class Interpreter : IAsyncDisposable
         {
             await current.CloseAsync(options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         }
+
+        InterpreterLog.Closed(logger, Id);
     }
 
     private Exception ToException(RemoteError error, CancellationToken cancellationToken, string stdout = "", string stderr = "") => error.Kind switch

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace ProcIsolates;
 
 /// <summary>How to start and run an interpreter.</summary>
@@ -14,6 +16,13 @@ public sealed class InterpreterOptions
     /// Past it the worker is killed and replaced by a fresh one with the same id; 2 seconds by default.
     /// </summary>
     public TimeSpan CancellationGracePeriod { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Where the interpreter logs (category <c>ProcIsolates.Interpreter</c>, every message with its interpreter id): start,
+    /// crash, recycling, close, and each line its worker writes to standard error. Without one, the worker's standard
+    /// error goes to the host's.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 
     internal static InterpreterOptions Default { get; } = new();
 

@@ -14,6 +14,8 @@ public static class Interpreters
     private static long lastId;
     private static int exitHookInstalled;
 
+    static Interpreters() => Diagnostics.ProcIsolatesTelemetry.ObserveAlive(() => Live.Count);
+
     /// <summary>
     /// The main interpreter (id 0): the host process. Code it runs shares the host's statics and console. Inside a
     /// worker it stands for the host, which a worker cannot call.
@@ -37,6 +39,7 @@ public static class Interpreters
         long id = Interlocked.Increment(ref lastId);
         Interpreter interpreter = await Interpreter.StartAsync(id, options, cancellationToken).ConfigureAwait(false);
         Live[id] = interpreter;
+        Diagnostics.ProcIsolatesTelemetry.Created.Add(1);
         Workers.SpareWorkers.Replenish();
         return interpreter;
     }

@@ -27,6 +27,7 @@ internal sealed class WorkerConnection
     private readonly JsonRpc rpc;
     private readonly OutputTail stderr;
     private Action<WorkerConnection>? onDied;
+    private readonly StderrSink sink;
     private long interpreterId;
     private volatile bool stopping;
     private volatile bool exitedUnasked;
@@ -36,8 +37,9 @@ internal sealed class WorkerConnection
     private readonly Task<InterpreterCrashedException> ended;
     private volatile string? stopReason;
 
-    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr)
+    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, StderrSink sink)
     {
+        this.sink = sink;
         this.process = process;
         this.pipe = pipe;
         this.endpoint = endpoint;
@@ -64,6 +66,10 @@ internal sealed class WorkerConnection
     /// <summary>Why the host killed this worker itself, or <see langword="null"/>.</summary>
     public string? StopReason => stopReason;
 
+    /// <summary>Sends each line the worker writes to standard error to <paramref name="write"/> instead of the host's standard error.</summary>
+    /// <param name="write">Where the lines go.</param>
+    public void RouteStderr(Action<string> write) => sink.Route(write);
+
     /// <summary>Whether the worker process has exited.</summary>
     public bool HasExited => Volatile.Read(ref exitHandled) == 1;
 
@@ -79,6 +85,7 @@ internal sealed class WorkerConnection
             endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
+        var sink = new StderrSink();
         try
         {
             if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
@@ -98,7 +105,7 @@ internal sealed class WorkerConnection
                 if (e.Data is { } line)
                 {
                     stderr.Add(line);
-                    Console.Error.WriteLine(line);
+                    sink.Write(line);
                 }
             };
             process.Start();
@@ -135,7 +142,7 @@ internal sealed class WorkerConnection
                 throw new InterpreterException($"A worker process failed the handshake: {ex.Message}", ex);
             }
 
-            return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr);
+            return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr, sink);
         }
         catch
         {
@@ -334,6 +341,26 @@ internal sealed class WorkerConnection
         {
             exitedUnasked = true;
             Volatile.Read(ref onDied)?.Invoke(this);
+        }
+    }
+
+    /// <summary>Where a worker's standard error lines go: the host's standard error until routed elsewhere.</summary>
+    private sealed class StderrSink
+    {
+        private volatile Action<string>? route;
+
+        public void Route(Action<string> write) => route = write;
+
+        public void Write(string line)
+        {
+            if (route is { } write)
+            {
+                write(line);
+            }
+            else
+            {
+                Console.Error.WriteLine(line);
+            }
         }
     }
 }
