@@ -13,12 +13,13 @@
         test     run the test suite
         tour     run the tour of the library (samples/Tour)
         pack     pack the NuGet packages into artifacts/packages
+        consumer pack, then use the package from a fresh console app and test project (tests/Consumer)
         bench    run the benchmarks (bench/ProcIsolates.Benchmarks) and the Python baselines
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0, ValueFromRemainingArguments = $true)]
-    [ValidateSet('restore', 'build', 'format', 'test', 'tour', 'pack', 'bench')]
+    [ValidateSet('restore', 'build', 'format', 'test', 'tour', 'pack', 'consumer', 'bench')]
     [string[]] $Targets = @('restore', 'build', 'test'),
     [string] $Configuration = 'Release'
 )
@@ -43,6 +44,7 @@ foreach ($target in $Targets) {
         'test' { Invoke-Step 'test' { dotnet test ProcIsolates.sln -c $Configuration } }
         'tour' { Invoke-Step 'tour' { dotnet run --project samples/Tour -c $Configuration } }
         'pack' { Invoke-Step 'pack' { dotnet pack ProcIsolates.sln -c $Configuration -o artifacts/packages } }
+        'consumer' { Invoke-Step 'consumer check' { & "$PSScriptRoot/tests/Consumer/Check-Consumer.ps1" -Configuration $Configuration } }
         'bench' {
             Invoke-Step 'benchmarks' { dotnet run --project bench/ProcIsolates.Benchmarks -c Release -- --filter '*' }
         }
