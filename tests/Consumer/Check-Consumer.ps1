@@ -50,6 +50,16 @@ try {
     $apphost = Join-Path "$work/published" ($(if ($IsWindows) { 'App.exe' } else { 'App' }))
     Assert-Output (Invoke-Checked 'published app (apphost)' { & $apphost }) $expected
 
+    # A single-file, self-contained app hosts its workers itself (ProcIsolatesWorker.TryRun).
+    $single = Join-Path $work 'Single'
+    Invoke-Checked 'dotnet new console (single-file)' { dotnet new console -o $single -n Single --force } | Out-Null
+    Copy-Item "$PSScriptRoot/SingleFileProgram.cs" "$single/Program.cs" -Force
+    Invoke-Checked 'dotnet add package (single-file)' { dotnet add "$single/Single.csproj" package ProcIsolates --version $version } | Out-Null
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    Invoke-Checked 'dotnet publish single-file' { dotnet publish $single -c $Configuration -r $rid --self-contained -p:PublishSingleFile=true -o "$work/single" } | Out-Null
+    $singleExe = Join-Path "$work/single" ($(if ($IsWindows) { 'Single.exe' } else { 'Single' }))
+    Assert-Output (Invoke-Checked 'single-file app' { & $singleExe }) $expected
+
     # A test project under dotnet test.
     $tests = Join-Path $work 'AppTests'
     New-Item -ItemType Directory -Path $tests | Out-Null

@@ -88,9 +88,10 @@ internal static class CallExpressionReader
         public static MethodShape From(MethodInfo method)
         {
             Type declaring = method.DeclaringType ?? throw new ArgumentException($"'{method.Name}' is a global method; only methods of types can be called.");
-            if (declaring.Assembly.IsDynamic || string.IsNullOrEmpty(declaring.Assembly.Location))
+            // Assemblies without a file are fine (a single-file app's are inside its executable); emitted ones are not.
+            if (declaring.Assembly.IsDynamic)
             {
-                throw new ArgumentException($"'{declaring}' lives in an assembly that has no file, so a worker cannot load it.");
+                throw new ArgumentException($"'{declaring}' lives in a dynamic assembly, which a worker cannot load.");
             }
 
             ParameterInfo[] parameters = method.GetParameters();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Reflection.Metadata;
 using Microsoft.CodeAnalysis;
 
 namespace ProcIsolates.Compilation;
@@ -35,6 +36,73 @@ internal static class AppReferences
             }
         }
 
+        // A single-file app has its assemblies inside its executable, with no paths: reference them from memory.
+        if (references.Count == 0 || string.IsNullOrEmpty(typeof(AppReferences).Assembly.Location))
+        {
+            return FromLoadedMetadata();
+        }
+
         return references.ToImmutable();
     }
+
+    /// <summary>
+    /// References the metadata of the app's assembly graph as it sits in memory: the entry assembly, the assemblies of
+    /// the implicit usings, and everything they reference, loaded as needed.
+    /// </summary>
+    private static ImmutableArray<MetadataReference> FromLoadedMetadata()
+    {
+        var pending = new Queue<System.Reflection.Assembly>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        void Visit(System.Reflection.Assembly? assembly)
+        {
+            if (assembly is { IsDynamic: false } && seen.Add(assembly.GetName().Name ?? string.Empty))
+            {
+                pending.Enqueue(assembly);
+            }
+        }
+
+        Visit(System.Reflection.Assembly.GetEntryAssembly());
+        Visit(typeof(object).Assembly);
+        Visit(typeof(AppReferences).Assembly);
+        foreach (string name in (string[])["System.Runtime", "System.Console", "System.Linq", "System.Collections", "System.Threading", "System.Threading.Tasks", "System.IO", "netstandard", "ProcIsolates.Worker"])
+        {
+            Visit(TryLoad(new System.Reflection.AssemblyName(name)));
+        }
+
+        var references = ImmutableArray.CreateBuilder<MetadataReference>();
+        while (pending.TryDequeue(out System.Reflection.Assembly? assembly))
+        {
+            if (FromMemory(assembly) is { } reference)
+            {
+                references.Add(reference);
+            }
+
+            foreach (System.Reflection.AssemblyName referenced in assembly.GetReferencedAssemblies())
+            {
+                if (!seen.Contains(referenced.Name ?? string.Empty))
+                {
+                    Visit(TryLoad(referenced));
+                }
+            }
+        }
+
+        return references.ToImmutable();
+    }
+
+    private static System.Reflection.Assembly? TryLoad(System.Reflection.AssemblyName name)
+    {
+        try
+        {
+            return System.Reflection.Assembly.Load(name);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            return null; // Referenced but not shipped (a facade nobody loads): the compiler does without it.
+        }
+    }
+
+    private static unsafe PortableExecutableReference? FromMemory(System.Reflection.Assembly assembly) =>
+        assembly.TryGetRawMetadata(out byte* blob, out int length)
+            ? AssemblyMetadata.Create(ModuleMetadata.CreateFromMetadata((IntPtr)blob, length)).GetReference()
+            : null;
 }
