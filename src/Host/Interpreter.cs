@@ -41,6 +41,12 @@ public sealed class Interpreter : IAsyncDisposable
         lifecycle = InterpreterState.Starting;
     }
 
+    /// <summary>
+    /// Raised once, on a thread-pool thread, when the interpreter's worker dies without being asked to (not when it is
+    /// recycled after a cancellation, nor when it is closed). The interpreter is then <see cref="InterpreterState.Crashed"/>.
+    /// </summary>
+    public event EventHandler<InterpreterCrashedEventArgs>? Crashed;
+
     /// <summary>The interpreter's id: 0 for the main interpreter, then 1, 2, … in order of creation, never reused.</summary>
     public long Id { get; }
 
@@ -73,16 +79,24 @@ public sealed class Interpreter : IAsyncDisposable
     /// <exception cref="InterpreterCrashedException">The worker died.</exception>
     /// <exception cref="InterpreterClosedException">The interpreter is closed.</exception>
     /// <exception cref="OperationCanceledException">The exec was cancelled.</exception>
+    /// <exception cref="TimeoutException">The exec ran past <see cref="InterpreterOptions.CallTimeout"/>.</exception>
     public async Task<ExecResult> ExecAsync(string code, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(code);
         ThrowIfUnusable();
         OperationScope scope = OperationScope.Start("exec", Id, target: null);
+        using CallDeadline deadline = CallDeadline.Start(options.CallTimeout, cancellationToken);
         try
         {
-            ExecResult result = await ExecCoreAsync(code, variables, cancellationToken).ConfigureAwait(false);
+            ExecResult result = await ExecCoreAsync(code, variables, deadline).ConfigureAwait(false);
             scope.End();
             return result;
+        }
+        catch (Exception ex) when (deadline.TimedOut(ex))
+        {
+            TimeoutException timeout = deadline.ToTimeout(Id, ex);
+            scope.End(timeout);
+            throw timeout;
         }
         catch (Exception ex)
         {
@@ -91,8 +105,9 @@ public sealed class Interpreter : IAsyncDisposable
         }
     }
 
-    private async Task<ExecResult> ExecCoreAsync(string code, IReadOnlyDictionary<string, object?>? variables, CancellationToken cancellationToken)
+    private async Task<ExecResult> ExecCoreAsync(string code, IReadOnlyDictionary<string, object?>? variables, CallDeadline deadline)
     {
+        CancellationToken cancellationToken = deadline.Token;
         CompiledCode compiled = CodeCompiler.Compile(code, variables);
         Dictionary<string, byte[]>? values = SerializeVariables(compiled, variables);
 
@@ -105,7 +120,7 @@ public sealed class Interpreter : IAsyncDisposable
                     ? await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = compiled.Assembly, Variables = values }, token).ConfigureAwait(false)
                     : first;
             },
-            cancellationToken).ConfigureAwait(false);
+            deadline).ConfigureAwait(false);
 
         if (reply.Error is { } error)
         {
@@ -122,6 +137,7 @@ public sealed class Interpreter : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The method's result, deserialized.</returns>
     /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a static method.</exception>
+    /// <exception cref="TimeoutException">The call ran past <see cref="InterpreterOptions.CallTimeout"/>.</exception>
     /// <exception cref="NotShareableException">An argument or the result cannot be shared.</exception>
     /// <exception cref="ExecutionFailedException">The method threw.</exception>
     /// <exception cref="InterpreterCrashedException">The worker died.</exception>
@@ -227,7 +243,8 @@ public sealed class Interpreter : IAsyncDisposable
     /// <summary>Takes a spare worker if one is (or is being) started, else starts one, and makes it this interpreter.</summary>
     private async Task<WorkerConnection> StartWorkerAsync(CancellationToken cancellationToken)
     {
-        if (SpareWorkers.TryTake() is { } spare)
+        // A spare was started with default settings: it only serves interpreters that do not shape their process.
+        if (!options.ShapesWorkerProcess && SpareWorkers.TryTake() is { } spare)
         {
             WorkerConnection? ready = null;
             try
@@ -280,11 +297,18 @@ public sealed class Interpreter : IAsyncDisposable
         ThrowIfUnusable();
         PreparedCall prepared = CallExpressionReader.Read(call);
         OperationScope scope = OperationScope.Start("call", Id, prepared.MethodName);
+        using CallDeadline deadline = CallDeadline.Start(options.CallTimeout, cancellationToken);
         try
         {
-            T result = await SendCallAsync<T>(prepared, cancellationToken).ConfigureAwait(false);
+            T result = await SendCallAsync<T>(prepared, deadline).ConfigureAwait(false);
             scope.End();
             return result;
+        }
+        catch (Exception ex) when (deadline.TimedOut(ex))
+        {
+            TimeoutException timeout = deadline.ToTimeout(Id, ex);
+            scope.End(timeout);
+            throw timeout;
         }
         catch (Exception ex)
         {
@@ -293,12 +317,12 @@ public sealed class Interpreter : IAsyncDisposable
         }
     }
 
-    private async Task<T> SendCallAsync<T>(PreparedCall prepared, CancellationToken cancellationToken)
+    private async Task<T> SendCallAsync<T>(PreparedCall prepared, CallDeadline deadline)
     {
-        CallReply reply = await SendAsync((service, _, token) => service.CallAsync(prepared.Request, token), cancellationToken).ConfigureAwait(false);
+        CallReply reply = await SendAsync((service, _, token) => service.CallAsync(prepared.Request, token), deadline).ConfigureAwait(false);
         if (reply.Error is { } error)
         {
-            throw ToException(error, cancellationToken);
+            throw ToException(error, deadline.Token);
         }
 
         if (prepared.ResultType is null || reply.Result is null)
@@ -316,18 +340,21 @@ public sealed class Interpreter : IAsyncDisposable
         }
     }
 
-    private async Task<TReply> SendAsync<TReply>(Func<IWorkerService, WorkerConnection?, CancellationToken, Task<TReply>> send, CancellationToken cancellationToken)
+    private async Task<TReply> SendAsync<TReply>(Func<IWorkerService, WorkerConnection?, CancellationToken, Task<TReply>> send, CallDeadline deadline)
     {
+        CancellationToken cancellationToken = deadline.Token;
         cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref running);
         try
         {
             if (inProcess is not null)
             {
+                deadline.Arm();
                 return await send(inProcess, null, cancellationToken).ConfigureAwait(false);
             }
 
-            WorkerConnection connection = await CurrentWorkerAsync(cancellationToken).ConfigureAwait(false);
+            WorkerConnection connection = await CurrentWorkerAsync(deadline.CallerToken).ConfigureAwait(false);
+            deadline.Arm();
             return await connection.InvokeAsync((service, token) => send(service, connection, token), options.CancellationGracePeriod, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -437,6 +464,7 @@ public sealed class Interpreter : IAsyncDisposable
         }
 
         InterpreterLog.Crashed(logger, Id, described);
+        Crashed?.Invoke(this, new InterpreterCrashedEventArgs(described));
         Interpreters.Unregister(this);
         await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
     }

@@ -24,13 +24,120 @@ public sealed class InterpreterOptions
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// The default time limit of every exec and call; <see langword="null"/> (the default) for none. A call past it
+    /// fails with <see cref="TimeoutException"/>, after the worker had <see cref="CancellationGracePeriod"/> to stop it
+    /// through its token; a worker that does not is killed and replaced.
+    /// </summary>
+    public TimeSpan? CallTimeout { get; init; }
+
+    /// <summary>
+    /// The most memory the worker's garbage-collected heap may use, in bytes (the runtime's <c>GCHeapHardLimit</c>);
+    /// <see langword="null"/> for no limit. Past it, allocations in the worker throw <see cref="OutOfMemoryException"/>,
+    /// which reaches the host as <see cref="ExecutionFailedException"/> (or, if the worker cannot recover,
+    /// <see cref="InterpreterCrashedException"/>). At least 32 MiB.
+    /// </summary>
+    public long? MemoryLimit { get; init; }
+
+    /// <summary>
+    /// Environment variables to set in the worker (a <see langword="null"/> value removes the variable). The worker
+    /// otherwise inherits the host's environment, except <see cref="SecretEnvironmentVariables"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>
+    /// Names of the host's environment variables that the worker must not inherit (tokens, passwords), unless
+    /// <see cref="Environment"/> sets them explicitly.
+    /// </summary>
+    public IReadOnlyCollection<string>? SecretEnvironmentVariables { get; init; }
+
+    /// <summary>The worker's working directory; by default the host's. It must exist.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Whether the worker uses the server garbage collector; <see langword="null"/> for the app's setting.</summary>
+    public bool? ServerGarbageCollection { get; init; }
+
+    /// <summary>Whether the worker uses the concurrent (background) garbage collector; <see langword="null"/> for the app's setting.</summary>
+    public bool? ConcurrentGarbageCollection { get; init; }
+
+    /// <summary>Whether the worker's JIT uses tiered compilation; <see langword="null"/> for the app's setting.</summary>
+    public bool? TieredCompilation { get; init; }
+
     internal static InterpreterOptions Default { get; } = new();
+
+    /// <summary>The smallest <see cref="MemoryLimit"/> a .NET worker can start with.</summary>
+    internal const long MinimumMemoryLimit = 32L * 1024 * 1024;
+
+    /// <summary>Whether these options change how the worker process is started, so that a spare started with defaults will not do.</summary>
+    internal bool ShapesWorkerProcess =>
+        MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
+        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
+
+    /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
+    internal IEnumerable<KeyValuePair<string, string?>> WorkerEnvironment()
+    {
+        foreach (string secret in SecretEnvironmentVariables ?? [])
+        {
+            if (Environment is null || !Environment.ContainsKey(secret))
+            {
+                yield return new(secret, null);
+            }
+        }
+
+        foreach (KeyValuePair<string, string?> variable in Environment ?? new Dictionary<string, string?>())
+        {
+            yield return variable;
+        }
+
+        // The runtime reads its knobs from DOTNET_ variables; hexadecimal for GCHeapHardLimit.
+        if (MemoryLimit is { } limit)
+        {
+            yield return new("DOTNET_GCHeapHardLimit", limit.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (ServerGarbageCollection is { } server)
+        {
+            yield return new("DOTNET_gcServer", server ? "1" : "0");
+        }
+
+        if (ConcurrentGarbageCollection is { } concurrent)
+        {
+            yield return new("DOTNET_gcConcurrent", concurrent ? "1" : "0");
+        }
+
+        if (TieredCompilation is { } tiered)
+        {
+            yield return new("DOTNET_TieredCompilation", tiered ? "1" : "0");
+        }
+    }
 
     internal void Validate()
     {
         Check(StartTimeout, nameof(StartTimeout));
         Check(ShutdownTimeout, nameof(ShutdownTimeout));
         Check(CancellationGracePeriod, nameof(CancellationGracePeriod));
+        if (CallTimeout is { } callTimeout && callTimeout <= TimeSpan.Zero && callTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CallTimeout), callTimeout, "InterpreterOptions.CallTimeout must be positive (or null for none).");
+        }
+
+        if (MemoryLimit is { } memory && memory < MinimumMemoryLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryLimit), memory, $"InterpreterOptions.MemoryLimit must be at least {MinimumMemoryLimit} bytes (32 MiB); a .NET worker cannot start with less.");
+        }
+
+        foreach (string name in (Environment?.Keys ?? []).Concat(SecretEnvironmentVariables ?? []))
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"'{name}' is not a valid environment variable name (InterpreterOptions.Environment / SecretEnvironmentVariables).", nameof(Environment));
+            }
+        }
+
+        if (WorkingDirectory is not null && !Directory.Exists(WorkingDirectory))
+        {
+            throw new DirectoryNotFoundException($"InterpreterOptions.WorkingDirectory '{WorkingDirectory}' does not exist.");
+        }
 
         static void Check(TimeSpan value, string name)
         {

@@ -25,8 +25,13 @@ public sealed class HostDeathTests
         }
 
         Assert.Equal(3, pids.Count);
-        Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
-        if (OperatingSystem.IsLinux())
+        if (ending == "kill")
+        {
+            // The host waits to be killed, so its workers are alive now (a host that exits may already be gone).
+            Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
+        }
+
+        if (OperatingSystem.IsLinux() && ending == "kill")
         {
             // App-hosted workers run the app's own entry point (ProcIsolatesWorker.TryRun); others the worker assembly.
             string commandLine = File.ReadAllText($"/proc/{pids[0]}/cmdline").Replace('\0', ' ');

@@ -40,6 +40,7 @@ internal readonly struct OperationScope
         {
             null => "ok",
             OperationCanceledException => "canceled",
+            TimeoutException => "timeout",
             InterpreterCrashedException => "crashed",
             InterpreterClosedException => "closed",
             _ => "error",

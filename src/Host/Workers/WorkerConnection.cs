@@ -19,6 +19,12 @@ internal sealed class WorkerConnection
 {
     private const int StderrTailLines = 40;
 
+    /// <summary>How often a peer may fail the handshake before the start is given up; each failure drops that peer.</summary>
+    private const int MaxConnectAttempts = 8;
+
+    /// <summary>How long a connected peer has to complete the handshake; our worker does it at once.</summary>
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
+
     private static long lastWorkerNumber;
 
     private readonly Process process;
@@ -81,23 +87,16 @@ internal sealed class WorkerConnection
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
-        var pipe = new NamedPipeServerStream(
-            endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
+        NamedPipeServerStream pipe = Listen(endpoint);
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
         var sink = new StderrSink();
         try
         {
-            if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
-            {
-                // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
-                File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
             byte[] token = Handshake.NewToken();
             process = new Process
             {
-                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId)),
+                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId), options),
                 EnableRaisingEvents = true,
             };
             process.ErrorDataReceived += (_, e) =>
@@ -115,23 +114,25 @@ internal sealed class WorkerConnection
 
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
-            Task connected = pipe.WaitForConnectionAsync(startTimeout.Token);
-            Task exited = process.WaitForExitAsync(startTimeout.Token);
-            if (await Task.WhenAny(connected, exited).ConfigureAwait(false) == exited && !connected.IsCompletedSuccessfully)
-            {
-                _ = connected.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                if (process.HasExited)
-                {
-                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                    throw CrashedException(0, process, stderr, "It exited before connecting to the host.");
-                }
-            }
-
             try
             {
-                await connected.ConfigureAwait(false);
-                endpoint.DeleteSocketFile(); // Connected: nobody else may connect, and nothing is left behind.
-                await Handshake.ServerAsync(pipe, token, startTimeout.Token).ConfigureAwait(false);
+                // Whoever connects first must prove it is our worker; anyone else is dropped and we listen again.
+                for (int attempt = 1; ; attempt++)
+                {
+                    await WaitForConnectionOrExitAsync(pipe, process, stderr, startTimeout.Token).ConfigureAwait(false);
+                    try
+                    {
+                        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token);
+                        handshakeTimeout.CancelAfter(HandshakeTimeout);
+                        await Handshake.ServerAsync(pipe, token, handshakeTimeout.Token).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception ex) when (attempt < MaxConnectAttempts && (ex is HandshakeException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
+                    {
+                        await pipe.DisposeAsync().ConfigureAwait(false);
+                        pipe = Listen(endpoint);
+                    }
+                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -139,9 +140,10 @@ internal sealed class WorkerConnection
             }
             catch (HandshakeException ex)
             {
-                throw new InterpreterException($"A worker process failed the handshake: {ex.Message}", ex);
+                throw new InterpreterException($"A worker process failed the handshake {MaxConnectAttempts} times: {ex.Message}", ex);
             }
 
+            endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr, sink);
         }
         catch
@@ -152,6 +154,36 @@ internal sealed class WorkerConnection
             endpoint.DeleteSocketFile();
             throw;
         }
+    }
+
+    private static NamedPipeServerStream Listen(PipeEndpoint endpoint)
+    {
+        var pipe = new NamedPipeServerStream(
+            endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
+        if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
+        {
+            // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
+            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return pipe;
+    }
+
+    private static async Task WaitForConnectionOrExitAsync(NamedPipeServerStream pipe, Process process, OutputTail stderr, CancellationToken cancellationToken)
+    {
+        Task connected = pipe.WaitForConnectionAsync(cancellationToken);
+        Task exited = process.WaitForExitAsync(cancellationToken);
+        if (await Task.WhenAny(connected, exited).ConfigureAwait(false) == exited && !connected.IsCompletedSuccessfully)
+        {
+            _ = connected.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            if (process.HasExited)
+            {
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                throw CrashedException(0, process, stderr, "It exited before connecting to the host.");
+            }
+        }
+
+        await connected.ConfigureAwait(false);
     }
 
     /// <summary>Makes the worker interpreter <paramref name="id"/>.</summary>

@@ -27,7 +27,7 @@ internal sealed class WorkerLauncher
     /// <summary>The command line a worker is started with, before its own arguments; for messages and tests.</summary>
     public string Describe() => string.Join(' ', [program, .. leadingArguments]);
 
-    public ProcessStartInfo CreateStartInfo(WorkerArguments arguments)
+    public ProcessStartInfo CreateStartInfo(WorkerArguments arguments, InterpreterOptions options)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -39,6 +39,23 @@ internal sealed class WorkerLauncher
         foreach (string argument in leadingArguments.Concat(arguments.ToArgumentList()))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string name, string? value) in options.WorkerEnvironment())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        if (options.WorkingDirectory is not null)
+        {
+            start.WorkingDirectory = options.WorkingDirectory;
         }
 
         return start;

@@ -1,0 +1,125 @@
+namespace ProcIsolates.Tests;
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public async Task MemoryLimit_caps_the_worker_heap_and_exceeding_it_is_an_OutOfMemoryException_there()
+    {
+        const long limit = 96L * 1024 * 1024;
+        await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { MemoryLimit = limit });
+        Assert.Equal(limit.ToString(System.Globalization.CultureInfo.InvariantCulture), (await interpreter.ExecAsync("Console.Write(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);")).Stdout);
+
+        var ex = await Assert.ThrowsAsync<ExecutionFailedException>(() => interpreter.ExecAsync("var hog = new byte[200_000_000]; Console.Write(hog.Length);"));
+        Assert.Equal("System.OutOfMemoryException", ex.RemoteTypeName);
+        Assert.Equal("ok", (await interpreter.ExecAsync("Console.Write(\"ok\");")).Stdout);
+    }
+
+    [Fact]
+    public async Task Environment_adds_and_removes_variables_and_secrets_are_not_inherited()
+    {
+        Environment.SetEnvironmentVariable("PROCISOLATES_TEST_SECRET", "hunter2");
+        Environment.SetEnvironmentVariable("PROCISOLATES_TEST_REMOVED", "gone");
+        Environment.SetEnvironmentVariable("PROCISOLATES_TEST_INHERITED", "kept");
+        const string show = """
+            foreach (var name in new[] { "PROCISOLATES_TEST_SECRET", "PROCISOLATES_TEST_REMOVED", "PROCISOLATES_TEST_INHERITED", "PROCISOLATES_TEST_ADDED" })
+            {
+                Console.Write($"{name}={Environment.GetEnvironmentVariable(name) ?? "-"};");
+            }
+            """;
+
+        await using Interpreter plain = await Interpreters.CreateAsync(new InterpreterOptions { WorkingDirectory = Environment.CurrentDirectory });
+        Assert.Equal(
+            "PROCISOLATES_TEST_SECRET=hunter2;PROCISOLATES_TEST_REMOVED=gone;PROCISOLATES_TEST_INHERITED=kept;PROCISOLATES_TEST_ADDED=-;",
+            (await plain.ExecAsync(show)).Stdout);
+
+        await using Interpreter shaped = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            Environment = new Dictionary<string, string?> { ["PROCISOLATES_TEST_ADDED"] = "new", ["PROCISOLATES_TEST_REMOVED"] = null },
+            SecretEnvironmentVariables = ["PROCISOLATES_TEST_SECRET"],
+        });
+        Assert.Equal(
+            "PROCISOLATES_TEST_SECRET=-;PROCISOLATES_TEST_REMOVED=-;PROCISOLATES_TEST_INHERITED=kept;PROCISOLATES_TEST_ADDED=new;",
+            (await shaped.ExecAsync(show)).Stdout);
+    }
+
+    [Fact]
+    public async Task WorkingDirectory_sets_the_workers_current_directory()
+    {
+        string directory = Directory.CreateTempSubdirectory("procisolates-wd-").FullName;
+        try
+        {
+            await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { WorkingDirectory = directory });
+            Assert.Equal(directory, (await interpreter.ExecAsync("Console.Write(Environment.CurrentDirectory);")).Stdout);
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
+    }
+
+    [Fact]
+    public async Task Garbage_collector_knobs_reach_the_worker()
+    {
+        await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { ServerGarbageCollection = true, ConcurrentGarbageCollection = false });
+        Assert.Equal("True Batch", (await interpreter.ExecAsync("Console.Write($\"{System.Runtime.GCSettings.IsServerGC} {System.Runtime.GCSettings.LatencyMode}\");")).Stdout);
+    }
+
+    [Fact]
+    public async Task CallTimeout_fails_a_call_that_runs_too_long_with_TimeoutException()
+    {
+        await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            CallTimeout = TimeSpan.FromMilliseconds(500),
+            CancellationGracePeriod = TimeSpan.FromMilliseconds(200),
+        });
+        int pid = interpreter.ProcessId;
+
+        // Code that watches its token stops at the timeout; its worker stays.
+        var cooperative = await Assert.ThrowsAsync<TimeoutException>(() => interpreter.ExecAsync("await Task.Delay(10_000, cancellationToken);"));
+        Assert.Contains("CallTimeout", cooperative.Message, StringComparison.Ordinal);
+        Assert.Equal(pid, interpreter.ProcessId);
+
+        // Code that does not gets its worker replaced.
+        await Assert.ThrowsAsync<TimeoutException>(() => interpreter.CallAsync(() => TestMethods.SleepBlocking(10_000)));
+        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
+        Assert.NotEqual(pid, interpreter.ProcessId);
+    }
+
+    [Fact]
+    public async Task Invalid_options_fail_at_create_with_a_clear_message()
+    {
+        var memory = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Interpreters.CreateAsync(new InterpreterOptions { MemoryLimit = 1024 }));
+        Assert.Contains("MemoryLimit", memory.Message, StringComparison.Ordinal);
+        var directory = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => Interpreters.CreateAsync(new InterpreterOptions { WorkingDirectory = "/no/such/directory" }));
+        Assert.Contains("/no/such/directory", directory.Message, StringComparison.Ordinal);
+        var name = await Assert.ThrowsAsync<ArgumentException>(() => Interpreters.CreateAsync(new InterpreterOptions { Environment = new Dictionary<string, string?> { ["A=B"] = "x" } }));
+        Assert.Contains("A=B", name.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Interpreters.CreateAsync(new InterpreterOptions { CallTimeout = TimeSpan.Zero }));
+    }
+
+    [Fact]
+    public async Task Crashed_is_raised_once_with_the_crash()
+    {
+        await using Interpreter interpreter = await Interpreters.CreateAsync();
+        var raised = new TaskCompletionSource<InterpreterCrashedEventArgs>();
+        interpreter.Crashed += (sender, e) =>
+        {
+            Assert.Same(interpreter, sender);
+            raised.TrySetResult(e);
+        };
+        await Assert.ThrowsAsync<InterpreterCrashedException>(() => interpreter.CallAsync(() => TestMethods.Exit(5)));
+        InterpreterCrashedEventArgs args = await raised.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(5, args.Crash.ExitCode);
+        Assert.Equal(InterpreterState.Crashed, interpreter.State);
+    }
+
+    [Fact]
+    public async Task A_stack_overflow_crashes_only_its_worker()
+    {
+        await using Interpreter interpreter = await Interpreters.CreateAsync();
+        var ex = await Assert.ThrowsAsync<InterpreterCrashedException>(() => interpreter.ExecAsync("static int Down(int n) => Down(n + 1) + 1; Console.Write(Down(0));"));
+        Assert.Contains("Stack overflow", ex.StderrTail, StringComparison.Ordinal);
+        await using Interpreter other = await Interpreters.CreateAsync();
+        Assert.Equal(2, await other.CallAsync(() => TestMethods.Add(1, 1)));
+    }
+}
