@@ -37,6 +37,7 @@ Row("empty CallAsync round trip", call, "Python multiprocessing.Pipe 16 B", pyPi
 Row("bare StreamJsonRpc round trip", bare, "Python multiprocessing.Pipe 16 B", pyPipe);
 Row("create -> first call, spare ready", warm, "Python spawn start", pySpawn);
 Row("create -> first call, cold (SpareWorkers = 0)", cold, "Python spawn start", pySpawn);
+SpeedUp("InterpreterPool, 2 CPU-bound jobs", "Pool", "threads of this process", "Threads");
 Console.WriteLine();
 Console.WriteLine(report);
 Directory.CreateDirectory("artifacts/bench");
@@ -45,6 +46,17 @@ return 0;
 
 void Row(string name, double? value, string baselineName, double? baseline) =>
     report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {Format(value)} | {baselineName}: {Format(baseline)} | {(value / baseline is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a")} |");
+
+void SpeedUp(string name, string method, string baselineName, string baselineMethod)
+{
+    double? one = Median(summaries, method, "Jobs=1");
+    double? two = Median(summaries, method, "Jobs=2");
+    double? baseOne = Median(summaries, baselineMethod, "Jobs=1");
+    double? baseTwo = Median(summaries, baselineMethod, "Jobs=2");
+    double? speedUp = 2 * one / two;
+    double? baseSpeedUp = 2 * baseOne / baseTwo;
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {name}: speed-up over one job | {speedUp:0.00}x ({Format(two)} for 2, {Format(one)} for 1) | {baselineName}: {baseSpeedUp:0.00}x | {(speedUp / baseSpeedUp is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a")} |");
+}
 
 static string Format(double? nanoseconds) => nanoseconds switch
 {

@@ -77,6 +77,12 @@ public static class TestMethods
 
     public static void SleepBlocking(int milliseconds) => Thread.Sleep(milliseconds);
 
+    public static int SleepThenProcessId(int milliseconds)
+    {
+        Thread.Sleep(milliseconds);
+        return Environment.ProcessId;
+    }
+
     public static void Exit(int code) => Environment.Exit(code);
 
     public static void FailFast(string message) => Environment.FailFast(message);

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
+
+namespace ProcIsolates;
+
+/// <summary>
+/// A pool of interpreters that runs execs and calls on whichever is free, like Python's
+/// <c>InterpreterPoolExecutor</c>: at most <see cref="InterpreterPoolOptions.MaxInterpreters"/> operations run at once,
+/// each in an interpreter of its own. A crashed interpreter fails only its own operation and is replaced.
+/// </summary>
+public sealed class InterpreterPool : IAsyncDisposable
+{
+    private readonly InterpreterPoolOptions options;
+    private readonly SemaphoreSlim slots;
+    private readonly ConcurrentQueue<Member> idle = new();
+    private readonly ConcurrentDictionary<Interpreter, Member> members = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task warmUp;
+    private readonly Lock gate = new();
+    private Task? closing;
+    private int running;
+    private bool closed;
+
+    /// <summary>Initializes a new pool and starts its <see cref="InterpreterPoolOptions.MinInterpreters"/> in the background.</summary>
+    /// <param name="options">Sizes and settings; defaults when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid.</exception>
+    public InterpreterPool(InterpreterPoolOptions? options = null)
+    {
+        this.options = options ?? new InterpreterPoolOptions();
+        this.options.Validate();
+        slots = new SemaphoreSlim(this.options.MaxInterpreters, this.options.MaxInterpreters);
+        warmUp = this.options.MinInterpreters == 0 ? Task.CompletedTask : StartMinimumAsync();
+    }
+
+    /// <summary>How many interpreters the pool holds now, busy or idle.</summary>
+    public int Count => members.Count;
+
+    /// <summary>Waits until the pool's <see cref="InterpreterPoolOptions.MinInterpreters"/> are started.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes when they are ready.</returns>
+    public Task WarmUpAsync(CancellationToken cancellationToken = default) => warmUp.WaitAsync(cancellationToken);
+
+    /// <summary>Runs C# statements in a free interpreter; see <see cref="Interpreter.ExecAsync"/>.</summary>
+    /// <param name="code">The statements.</param>
+    /// <param name="variables">Names bound to shareable values inside the code.</param>
+    /// <param name="cancellationToken">Cancels the exec, or the wait for a free interpreter.</param>
+    /// <returns>What the code wrote.</returns>
+    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
+    public Task<ExecResult> ExecAsync(string code, IReadOnlyDictionary<string, object?>? variables = null, CancellationToken cancellationToken = default) =>
+        RunAsync((interpreter, token) => interpreter.ExecAsync(code, variables, token), cancellationToken);
+
+    /// <summary>Calls a static method in a free interpreter; see <see cref="Interpreter.CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="call">A call of a static method.</param>
+    /// <param name="cancellationToken">Cancels the call, or the wait for a free interpreter.</param>
+    /// <returns>The method's result.</returns>
+    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
+    public Task<T> CallAsync<T>(Expression<Func<T>> call, CancellationToken cancellationToken = default) =>
+        RunAsync((interpreter, token) => interpreter.CallAsync(call, token), cancellationToken);
+
+    /// <inheritdoc cref="CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>
+    public Task<T> CallAsync<T>(Expression<Func<Task<T>>> call, CancellationToken cancellationToken = default) =>
+        RunAsync((interpreter, token) => interpreter.CallAsync(call, token), cancellationToken);
+
+    /// <inheritdoc cref="CallAsync{T}(Expression{Func{T}}, CancellationToken)"/>
+    public Task<T> CallAsync<T>(Expression<Func<ValueTask<T>>> call, CancellationToken cancellationToken = default) =>
+        RunAsync((interpreter, token) => interpreter.CallAsync(call, token), cancellationToken);
+
+    /// <summary>Calls a static void method in a free interpreter.</summary>
+    /// <param name="call">A call of a static method.</param>
+    /// <param name="cancellationToken">Cancels the call, or the wait for a free interpreter.</param>
+    /// <returns>A task that completes when the method has returned.</returns>
+    /// <exception cref="ObjectDisposedException">The pool is closed.</exception>
+    public Task CallAsync(Expression<Action> call, CancellationToken cancellationToken = default) =>
+        RunAsync(async (interpreter, token) => { await interpreter.CallAsync(call, token).ConfigureAwait(false); return true; }, cancellationToken);
+
+    /// <inheritdoc cref="CallAsync(Expression{Action}, CancellationToken)"/>
+    public Task CallAsync(Expression<Func<Task>> call, CancellationToken cancellationToken = default) =>
+        RunAsync(async (interpreter, token) => { await interpreter.CallAsync(call, token).ConfigureAwait(false); return true; }, cancellationToken);
+
+    /// <inheritdoc cref="CallAsync(Expression{Action}, CancellationToken)"/>
+    public Task CallAsync(Expression<Func<ValueTask>> call, CancellationToken cancellationToken = default) =>
+        RunAsync(async (interpreter, token) => { await interpreter.CallAsync(call, token).ConfigureAwait(false); return true; }, cancellationToken);
+
+    /// <summary>
+    /// Closes the pool: refuses new work, waits for running operations to finish, then closes every interpreter.
+    /// Idempotent.
+    /// </summary>
+    /// <param name="cancellationToken">When cancelled, running operations are cancelled instead of awaited.</param>
+    /// <returns>A task that completes when every interpreter is closed.</returns>
+    public Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            closed = true;
+            if (Volatile.Read(ref running) == 0)
+            {
+                drained.TrySetResult();
+            }
+
+            closing ??= CloseCoreAsync();
+        }
+
+        return WaitAsync(closing, cancellationToken);
+
+        async Task WaitAsync(Task task, CancellationToken token)
+        {
+            using CancellationTokenRegistration cancel = token.Register(stopping.Cancel);
+            await task.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the pool, waiting for running operations; see <see cref="CloseAsync"/>.</summary>
+    /// <returns>A task that completes when the pool is closed.</returns>
+    public ValueTask DisposeAsync() => new(CloseAsync());
+
+    private async Task<TResult> RunAsync<TResult>(Func<Interpreter, CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(closed, this);
+            running++;
+        }
+
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+            await slots.WaitAsync(linked.Token).ConfigureAwait(false);
+            Member? member = null;
+            try
+            {
+                member = await RentAsync(linked.Token).ConfigureAwait(false);
+                return await operation(member.Interpreter, linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (member is not null)
+                {
+                    Return(member);
+                }
+
+                slots.Release();
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                if (--running == 0 && closed)
+                {
+                    drained.TrySetResult();
+                }
+            }
+        }
+    }
+
+    private async Task<Member> RentAsync(CancellationToken cancellationToken)
+    {
+        while (idle.TryDequeue(out Member? member))
+        {
+            if (member.IsUsable)
+            {
+                return member;
+            }
+
+            Drop(member);
+        }
+
+        return await StartMemberAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Return(Member member)
+    {
+        member.TasksDone++;
+        if (!member.IsUsable || options.MaxTasksPerInterpreter is { } limit && member.TasksDone >= limit || stopping.IsCancellationRequested)
+        {
+            Drop(member);
+            return;
+        }
+
+        idle.Enqueue(member);
+    }
+
+    private void Drop(Member member)
+    {
+        if (members.TryRemove(member.Interpreter, out _))
+        {
+            _ = member.Interpreter.CloseAsync();
+        }
+
+        // Keep the minimum alive: replace what was dropped, in the background.
+        if (!closed && members.Count < options.MinInterpreters)
+        {
+            _ = ReplenishAsync();
+        }
+    }
+
+    private async Task ReplenishAsync()
+    {
+        try
+        {
+            idle.Enqueue(await StartMemberAsync(stopping.Token).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is InterpreterException or OperationCanceledException)
+        {
+            // The next operation that needs an interpreter starts one and sees the error itself.
+        }
+    }
+
+    private async Task StartMinimumAsync()
+    {
+        Member[] started = await Task.WhenAll(Enumerable.Range(0, options.MinInterpreters).Select(_ => StartMemberAsync(stopping.Token))).ConfigureAwait(false);
+        foreach (Member member in started)
+        {
+            idle.Enqueue(member);
+        }
+    }
+
+    private async Task<Member> StartMemberAsync(CancellationToken cancellationToken)
+    {
+        Interpreter interpreter = await Interpreters.CreateAsync(options.InterpreterOptions, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (options.Initializer is { } initialize)
+            {
+                await initialize(interpreter, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await interpreter.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        var member = new Member(interpreter);
+        members[interpreter] = member;
+        return member;
+    }
+
+    private async Task CloseCoreAsync()
+    {
+        try
+        {
+            await warmUp.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InterpreterException or OperationCanceledException)
+        {
+        }
+
+        await drained.Task.ConfigureAwait(false);
+        await Task.WhenAll(members.Keys.Select(i => i.CloseAsync(CancellationToken.None))).ConfigureAwait(false);
+        members.Clear();
+        idle.Clear();
+    }
+
+    private sealed class Member(Interpreter interpreter)
+    {
+        public Interpreter Interpreter { get; } = interpreter;
+
+        public int TasksDone { get; set; }
+
+        public bool IsUsable => Interpreter.State is InterpreterState.Idle or InterpreterState.Running or InterpreterState.Starting;
+    }
+}
