@@ -90,6 +90,48 @@ using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
 }
 
 Console.WriteLine();
+Console.WriteLine("== A crash stays in its worker");
+// Its stderr (the runtime's crash report) goes to a logger that drops it, to keep the tour readable; the exception keeps its tail.
+await using (Interpreter fragile = await Interpreters.CreateAsync(new InterpreterOptions { LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance }))
+{
+    fragile.Crashed += (_, e) => Console.WriteLine($"Crashed event: exit code {e.Crash.ExitCode}, signal {e.Crash.Signal}");
+    try
+    {
+        await fragile.ExecAsync("Environment.FailFast(\"a fatal error in the worker\");");
+    }
+    catch (InterpreterCrashedException ex)
+    {
+        Console.WriteLine($"InterpreterCrashedException: signal {ex.Signal}; stderr ends with: {ex.StderrTail.Split('\n')[0]}");
+    }
+
+    await Task.Delay(100);
+    Console.WriteLine($"{fragile.State}; the host and {interp} go on: {await interp.CallAsync(() => Primes.CountBelow(100))} primes below 100");
+}
+
+Console.WriteLine();
+Console.WriteLine("== Per-interpreter limits: a 64 MiB heap");
+await using (Interpreter small = await Interpreters.CreateAsync(new InterpreterOptions { MemoryLimit = 64L * 1024 * 1024 }))
+{
+    try
+    {
+        await small.ExecAsync("var hog = new byte[200_000_000];");
+    }
+    catch (ExecutionFailedException ex)
+    {
+        Console.WriteLine($"ExecutionFailedException: {ex.RemoteTypeName} in the worker; it is still {small.State}");
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine("== A pool of interpreters, like InterpreterPoolExecutor");
+await using (var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = Environment.ProcessorCount }))
+{
+    stopwatch.Restart();
+    long[] counts = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => pool.CallAsync(() => Primes.CountIn(i * 750_000L, (i + 1) * 750_000L))));
+    Console.WriteLine($"4 ranges on {pool.Count} pooled interpreters: {counts.Sum()} primes below 3,000,000 in {stopwatch.ElapsedMilliseconds} ms");
+}
+
+Console.WriteLine();
 Console.WriteLine("== Close: graceful, idempotent");
 await interp.CloseAsync();
 await interp.CloseAsync();
