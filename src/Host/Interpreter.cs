@@ -37,7 +37,7 @@ public sealed class Interpreter : IAsyncDisposable
         this.options = options;
         this.inProcess = inProcess;
         hostProcessId = processId;
-        logger = options.LoggerFactory?.CreateLogger(InterpreterLog.Category) ?? NullLogger.Instance;
+        logger = options.LoggerFactory is { } factory ? new SafeLogger(factory.CreateLogger(InterpreterLog.Category)) : NullLogger.Instance;
         lifecycle = InterpreterState.Starting;
     }
 
@@ -227,9 +227,15 @@ public sealed class Interpreter : IAsyncDisposable
     internal static async Task<Interpreter> StartAsync(long id, InterpreterOptions options, CancellationToken cancellationToken)
     {
         var interpreter = new Interpreter(id, InterpreterKind.Process, options, inProcess: null, Environment.ProcessId);
-        interpreter.worker = await interpreter.StartWorkerAsync(cancellationToken).ConfigureAwait(false);
+        WorkerConnection connection = await interpreter.StartWorkerAsync(cancellationToken).ConfigureAwait(false);
+        interpreter.worker = connection;
         interpreter.lifecycle = InterpreterState.Idle;
-        InterpreterLog.Started(interpreter.logger, id, interpreter.worker.ProcessId);
+        InterpreterLog.Started(interpreter.logger, id, connection.ProcessId);
+        if (connection.HasExited)
+        {
+            interpreter.OnWorkerDied(connection); // Died between its start and now: its death was not yet ours to report.
+        }
+
         return interpreter;
     }
 
@@ -401,14 +407,16 @@ public sealed class Interpreter : IAsyncDisposable
         ProcIsolatesTelemetry.Crashes.Add(1);
         if (dead.StopReason is not null)
         {
-            InterpreterLog.Recycling(logger, Id, dead.ProcessId);
             // Killed on purpose (a cancelled call that would not stop): replace it so the interpreter stays usable.
             lock (gate)
             {
-                if (lifecycle is InterpreterState.Closed)
+                // Not (yet, or any more) this interpreter's worker: one being initialized is cleaned up by its starter.
+                if (lifecycle is InterpreterState.Closed || !ReferenceEquals(worker, dead) || replacement is not null)
                 {
                     return;
                 }
+
+                InterpreterLog.Recycling(logger, Id, dead.ProcessId);
 
                 lifecycle = InterpreterState.Starting;
                 replacement = ReplaceWorkerAsync(dead);
@@ -422,31 +430,51 @@ public sealed class Interpreter : IAsyncDisposable
 
     private async Task<WorkerConnection> ReplaceWorkerAsync(WorkerConnection dead)
     {
+        // Not awaited: closing waits for the process to end, which a child holding its stderr must not delay.
+        _ = dead.CloseAsync(TimeSpan.Zero, CancellationToken.None);
+        WorkerConnection fresh;
         try
         {
-            await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
-            WorkerConnection fresh = await StartWorkerAsync(CancellationToken.None).ConfigureAwait(false);
+            fresh = await StartWorkerAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var failed = new InterpreterCrashedException(Id, null, null, string.Empty, "Its worker could not be replaced: " + ex.Message);
             lock (gate)
             {
-                worker = fresh;
                 replacement = null;
-                if (lifecycle == InterpreterState.Starting)
+                if (lifecycle != InterpreterState.Starting)
                 {
-                    lifecycle = InterpreterState.Idle;
-                    return fresh;
+                    throw new InterpreterClosedException(Id); // Closed meanwhile: that is what callers should see.
                 }
             }
 
+            ReportCrash(failed);
+            throw failed;
+        }
+
+        lock (gate)
+        {
+            worker = fresh;
+            replacement = null;
+            if (lifecycle == InterpreterState.Starting)
+            {
+                lifecycle = InterpreterState.Idle;
+            }
+        }
+
+        if (lifecycle != InterpreterState.Idle)
+        {
             await fresh.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false); // Closed meanwhile.
             throw new InterpreterClosedException(Id);
         }
-        catch (Exception ex) when (ex is not InterpreterClosedException)
+
+        if (fresh.HasExited)
         {
-            crash = new InterpreterCrashedException(Id, null, null, string.Empty, "Its worker could not be replaced: " + ex.Message);
-            lifecycle = InterpreterState.Crashed;
-            Interpreters.Unregister(this);
-            throw crash;
+            OnWorkerDied(fresh); // Died between its start and now: its death was not yet ours to report.
         }
+
+        return fresh;
     }
 
     private async Task MarkCrashedAsync(WorkerConnection dead)
@@ -454,19 +482,36 @@ public sealed class Interpreter : IAsyncDisposable
         InterpreterCrashedException described = await dead.DescribeCrashAsync().ConfigureAwait(false);
         lock (gate)
         {
-            if (lifecycle is InterpreterState.Closed || !ReferenceEquals(worker, dead))
+            if (lifecycle is InterpreterState.Closed or InterpreterState.Crashed || !ReferenceEquals(worker, dead))
             {
                 return;
             }
+        }
 
+        _ = dead.CloseAsync(TimeSpan.Zero, CancellationToken.None);
+        ReportCrash(described);
+    }
+
+    /// <summary>Marks the interpreter crashed, releases it, and tells the logger and the <see cref="Crashed"/> handlers.</summary>
+    private void ReportCrash(InterpreterCrashedException described)
+    {
+        lock (gate)
+        {
             crash = described;
             lifecycle = InterpreterState.Crashed;
         }
 
-        InterpreterLog.Crashed(logger, Id, described);
-        Crashed?.Invoke(this, new InterpreterCrashedEventArgs(described));
         Interpreters.Unregister(this);
-        await dead.CloseAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        InterpreterLog.Crashed(logger, Id, described);
+        try
+        {
+            Crashed?.Invoke(this, new InterpreterCrashedEventArgs(described));
+        }
+#pragma warning disable CA1031 // A handler's failure is the handler's: it must not undo the crash handling.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     private async Task CloseCoreAsync(CancellationToken cancellationToken)
@@ -485,11 +530,11 @@ public sealed class Interpreter : IAsyncDisposable
         {
             try
             {
-                current = await pending.ConfigureAwait(false);
+                current = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (InterpreterException)
+            catch (Exception ex) when (ex is InterpreterException or OperationCanceledException)
             {
-                return; // The replacement never started, or closed itself.
+                return; // The replacement never started, closed itself, or we stopped waiting (it closes itself when it starts).
             }
         }
 

@@ -18,6 +18,7 @@ public sealed class InterpreterPool : IAsyncDisposable
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task warmUp;
     private readonly Lock gate = new();
+    private readonly ConcurrentDictionary<Task, bool> background = new();
     private Task? closing;
     private int running;
     private bool closed;
@@ -186,13 +187,23 @@ public sealed class InterpreterPool : IAsyncDisposable
     {
         if (members.TryRemove(member.Interpreter, out _))
         {
-            _ = member.Interpreter.CloseAsync();
+            Track(member.Interpreter.CloseAsync());
         }
 
         // Keep the minimum alive: replace what was dropped, in the background.
         if (!closed && members.Count < options.MinInterpreters)
         {
-            _ = ReplenishAsync();
+            Track(ReplenishAsync());
+        }
+    }
+
+    /// <summary>Keeps a background task until it ends, so that closing the pool can wait for it.</summary>
+    private void Track(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            background[task] = true;
+            _ = task.ContinueWith(t => background.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -200,22 +211,25 @@ public sealed class InterpreterPool : IAsyncDisposable
     {
         try
         {
-            idle.Enqueue(await StartMemberAsync(stopping.Token).ConfigureAwait(false));
+            Member member = await StartMemberAsync(stopping.Token).ConfigureAwait(false);
+            if (closed)
+            {
+                members.TryRemove(member.Interpreter, out _);
+                await member.Interpreter.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+
+            idle.Enqueue(member);
         }
-        catch (Exception ex) when (ex is InterpreterException or OperationCanceledException)
+#pragma warning disable CA1031 // Any failure here (the initializer's too) is met again by the next operation, which reports it.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // The next operation that needs an interpreter starts one and sees the error itself.
         }
     }
 
-    private async Task StartMinimumAsync()
-    {
-        Member[] started = await Task.WhenAll(Enumerable.Range(0, options.MinInterpreters).Select(_ => StartMemberAsync(stopping.Token))).ConfigureAwait(false);
-        foreach (Member member in started)
-        {
-            idle.Enqueue(member);
-        }
-    }
+    private Task StartMinimumAsync() =>
+        Task.WhenAll(Enumerable.Range(0, options.MinInterpreters).Select(async _ => idle.Enqueue(await StartMemberAsync(stopping.Token).ConfigureAwait(false))));
 
     private async Task<Member> StartMemberAsync(CancellationToken cancellationToken)
     {
@@ -240,15 +254,11 @@ public sealed class InterpreterPool : IAsyncDisposable
 
     private async Task CloseCoreAsync()
     {
-        try
-        {
-            await warmUp.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is InterpreterException or OperationCanceledException)
-        {
-        }
-
         await drained.Task.ConfigureAwait(false);
+
+        // Nothing runs any more: stop starting interpreters, and wait for what was being started or closed.
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(background.Keys.Append(warmUp).Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         await Task.WhenAll(members.Keys.Select(i => i.CloseAsync(CancellationToken.None))).ConfigureAwait(false);
         members.Clear();
         idle.Clear();

@@ -25,6 +25,9 @@ internal sealed class WorkerConnection
     /// <summary>How long a connected peer has to complete the handshake; our worker does it at once.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long after the exit the last stderr lines may take to arrive.</summary>
+    private static readonly TimeSpan StderrDrainTime = TimeSpan.FromMilliseconds(300);
+
     private static long lastWorkerNumber;
 
     private readonly Process process;
@@ -41,6 +44,7 @@ internal sealed class WorkerConnection
     private readonly Lock closeGate = new();
     private Task? closed;
     private readonly Task<InterpreterCrashedException> ended;
+    private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
 
     private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, StderrSink sink)
@@ -54,11 +58,11 @@ internal sealed class WorkerConnection
         ProcessId = process.Id;
         Service = rpc.Attach<IWorkerService>();
         ended = DescribeEndAsync();
-        process.Exited += (_, _) => OnExited();
+        process.Exited += (_, _) => OnProcessExited();
         rpc.StartListening();
         if (process.HasExited)
         {
-            OnExited();
+            OnProcessExited();
         }
     }
 
@@ -146,13 +150,18 @@ internal sealed class WorkerConnection
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr, sink);
         }
-        catch
+        catch (Exception ex)
         {
             Kill(process);
             process?.Dispose();
             await pipe.DisposeAsync().ConfigureAwait(false);
             endpoint.DeleteSocketFile();
-            throw;
+            if (ex is InterpreterException or OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new InterpreterException($"A worker process could not be started: {ex.Message}", ex);
         }
     }
 
@@ -225,7 +234,9 @@ internal sealed class WorkerConnection
 
         if (cancellationToken.CanBeCanceled && !call.IsCompleted)
         {
-            Task overdue = OverdueAfterCancellationAsync(cancellationGracePeriod, cancellationToken);
+            // Linked, and disposed with this call, so that a long-lived caller token does not collect a registration per call.
+            using var watch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task overdue = OverdueAfterCancellationAsync(cancellationGracePeriod, watch.Token);
             if (await Task.WhenAny(call, overdue).ConfigureAwait(false) != call)
             {
                 _ = call.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
@@ -310,11 +321,29 @@ internal sealed class WorkerConnection
         }
     }
 
-    /// <summary>Waits for the exit (and the end of its stderr) and records how it ended, before anything disposes the process.</summary>
+    /// <summary>Waits for the exit and records how it ended, before anything disposes the process.</summary>
     private async Task<InterpreterCrashedException> DescribeEndAsync()
     {
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        return CrashedException(interpreterId, process, stderr, stopReason);
+        await processExited.Task.ConfigureAwait(false);
+
+        // Give the stderr reader a moment for the last lines (the runtime's crash report), but do not wait for the end
+        // of stderr itself: a child process the code started may hold it open long after the worker is gone.
+        using var drain = new CancellationTokenSource(StderrDrainTime);
+        try
+        {
+            await process.WaitForExitAsync(drain.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return CrashedException(Volatile.Read(ref interpreterId), process, stderr, stopReason);
+    }
+
+    private void OnProcessExited()
+    {
+        processExited.TrySetResult();
+        OnExited();
     }
 
     private static InterpreterCrashedException CrashedException(long interpreterId, Process process, OutputTail stderr, string? reason)
@@ -385,13 +414,21 @@ internal sealed class WorkerConnection
 
         public void Write(string line)
         {
-            if (route is { } write)
+            try
             {
-                write(line);
+                if (route is { } write)
+                {
+                    write(line);
+                }
+                else
+                {
+                    Console.Error.WriteLine(line);
+                }
             }
-            else
+#pragma warning disable CA1031 // A failing logger must not end the host: the stderr reader would rethrow on a pool thread.
+            catch (Exception)
+#pragma warning restore CA1031
             {
-                Console.Error.WriteLine(line);
             }
         }
     }

@@ -17,7 +17,8 @@ public partial interface IWorkerService
 
     /// <summary>
     /// Makes the worker an interpreter. A worker may be started ahead of need (a spare) and initialized when an
-    /// interpreter is created; execs and calls before this fail with a bad-request error.
+    /// interpreter is created. The host sends it before any exec or call of the interpreter's; the worker does not
+    /// enforce that (a spare warms up with a call first), but until then <c>Interpreters.Current</c> has no id there.
     /// </summary>
     /// <param name="request">Who the worker is.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
