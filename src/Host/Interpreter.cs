@@ -84,25 +84,7 @@ public sealed class Interpreter : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(code);
         ThrowIfUnusable();
-        OperationScope scope = OperationScope.Start("exec", Id, target: null);
-        using CallDeadline deadline = CallDeadline.Start(options.CallTimeout, cancellationToken);
-        try
-        {
-            ExecResult result = await ExecCoreAsync(code, variables, deadline).ConfigureAwait(false);
-            scope.End();
-            return result;
-        }
-        catch (Exception ex) when (deadline.TimedOut(ex))
-        {
-            TimeoutException timeout = deadline.ToTimeout(Id, ex);
-            scope.End(timeout);
-            throw timeout;
-        }
-        catch (Exception ex)
-        {
-            scope.End(ex);
-            throw;
-        }
+        return await RunOperationAsync("exec", target: null, deadline => ExecCoreAsync(code, variables, deadline), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<ExecResult> ExecCoreAsync(string code, IReadOnlyDictionary<string, object?>? variables, CallDeadline deadline)
@@ -302,11 +284,17 @@ public sealed class Interpreter : IAsyncDisposable
     {
         ThrowIfUnusable();
         PreparedCall prepared = CallExpressionReader.Read(call);
-        OperationScope scope = OperationScope.Start("call", Id, prepared.MethodName);
+        return await RunOperationAsync("call", prepared.MethodName, deadline => SendCallAsync<T>(prepared, deadline), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one exec or call under <see cref="InterpreterOptions.CallTimeout"/>, traced and counted.</summary>
+    private async Task<T> RunOperationAsync<T>(string operation, string? target, Func<CallDeadline, Task<T>> body, CancellationToken cancellationToken)
+    {
+        OperationScope scope = OperationScope.Start(operation, Id, target);
         using CallDeadline deadline = CallDeadline.Start(options.CallTimeout, cancellationToken);
         try
         {
-            T result = await SendCallAsync<T>(prepared, deadline).ConfigureAwait(false);
+            T result = await body(deadline).ConfigureAwait(false);
             scope.End();
             return result;
         }
