@@ -43,6 +43,16 @@ internal static class WorkerProcess
         }
 
         WorkerContext.HostProcessId = arguments.ParentProcessId;
+        if (!ParentWatch.Arm(arguments.ParentProcessId, onTermination: () =>
+            {
+                endpoint.DeleteSocketFile();
+                Exit(0);
+            }))
+        {
+            endpoint.DeleteSocketFile();
+            return ExitBadStart; // The host died while this worker started.
+        }
+
         ConsoleCapture.Install();
 
         // JIT and serializer set-up of the request path, on the other core while this thread connects.

@@ -50,6 +50,42 @@ public sealed class HostDeathTests
         Assert.Empty(Processes.SocketFilesOf(host.Id));
     }
 
+    [Fact]
+    public async Task Workers_ask_the_kernel_to_kill_them_with_their_host()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // PR_SET_PDEATHSIG is Linux's.
+        }
+
+        await using Interpreter interpreter = await Interpreters.CreateAsync();
+        ExecResult signal = await interpreter.ExecAsync("""
+            Console.Write(Native.ParentDeathSignal());
+            static class Native
+            {
+                [System.Runtime.InteropServices.DllImport("libc")]
+                private static extern int prctl(int option, out int signal, nuint a, nuint b, nuint c);
+
+                public static int ParentDeathSignal() => prctl(2, out int signal, 0, 0, 0) == 0 ? signal : -1; // PR_GET_PDEATHSIG
+            }
+            """);
+        Assert.Equal("15", signal.Stdout); // SIGTERM: the worker removes what it must, then exits
+    }
+
+    [Fact]
+    public async Task A_worker_outlives_the_thread_that_created_its_interpreter()
+    {
+        // The kernel's parent-death signal follows the forking thread; workers are forked from a thread that never ends.
+        Interpreter? interpreter = null;
+        var creator = new Thread(() => interpreter = Interpreters.CreateAsync(new InterpreterOptions { Environment = new Dictionary<string, string?> { ["PROCISOLATES_TEST"] = "1" } }).GetAwaiter().GetResult());
+        creator.Start();
+        creator.Join();
+        await using Interpreter created = interpreter!;
+        await Task.Delay(500);
+        Assert.True(Processes.IsAlive(created.ProcessId));
+        Assert.Equal(3, await created.CallAsync(() => TestMethods.Add(1, 2)));
+    }
+
     private static Process StartTestHost(int workers, string ending, bool appHosted)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "ProcIsolates.TestHost.dll");

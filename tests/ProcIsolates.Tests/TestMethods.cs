@@ -87,6 +87,19 @@ public static class TestMethods
 
     public static void FailFast(string message) => Environment.FailFast(message);
 
+    /// <summary>Does a fixed amount of CPU work and tells when it started and ended (UTC ticks).</summary>
+    public static long[] Spin(long iterations)
+    {
+        long start = DateTime.UtcNow.Ticks;
+        double x = 0;
+        for (long i = 0; i < iterations; i++)
+        {
+            x += Math.Sqrt(i);
+        }
+
+        return [start, DateTime.UtcNow.Ticks, (long)x % 2];
+    }
+
     /// <summary>
     /// Burns <paramref name="cpuMilliseconds"/> of this process's CPU time and tells when it started and ended (UTC ticks).
     /// Two such jobs that share one core take twice as long on the wall clock as two that run in parallel.

@@ -111,8 +111,7 @@ internal sealed class WorkerConnection
                     sink.Write(line);
                 }
             };
-            process.Start();
-            process.BeginErrorReadLine();
+            await WorkerSpawner.StartAsync(process).ConfigureAwait(false);
             await process.StandardInput.WriteLineAsync(Convert.ToBase64String(token).AsMemory(), cancellationToken).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
 
