@@ -15,7 +15,6 @@ public sealed class ParallelismTests
         await using Interpreter a = await Interpreters.CreateAsync();
         await using Interpreter b = await Interpreters.CreateAsync();
         using var restore = new SpareWorkersRestorer();
-        await Task.WhenAll(a.CallAsync(() => TestMethods.BurnCpu(10)), b.CallAsync(() => TestMethods.BurnCpu(10))); // warm up
 
         // Nothing else of ours may use the CPU meanwhile: wait until the only workers left are these two.
         using (var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(30)))

@@ -99,28 +99,4 @@ public static class TestMethods
 
         return [start, DateTime.UtcNow.Ticks, (long)x % 2];
     }
-
-    /// <summary>
-    /// Burns <paramref name="cpuMilliseconds"/> of this process's CPU time and tells when it started and ended (UTC ticks).
-    /// Two such jobs that share one core take twice as long on the wall clock as two that run in parallel.
-    /// </summary>
-    public static long[] BurnCpu(int cpuMilliseconds)
-    {
-        using var self = Process.GetCurrentProcess();
-        long start = DateTime.UtcNow.Ticks;
-        TimeSpan cpuAtStart = self.TotalProcessorTime;
-        double x = 0;
-        do
-        {
-            for (int i = 0; i < 200_000; i++)
-            {
-                x += Math.Sqrt(i);
-            }
-
-            self.Refresh();
-        }
-        while ((self.TotalProcessorTime - cpuAtStart).TotalMilliseconds < cpuMilliseconds);
-
-        return [start, DateTime.UtcNow.Ticks, (long)x % 2];
-    }
 }

@@ -24,9 +24,6 @@ internal sealed class WorkerLauncher
 
     public static WorkerLauncher Current => Discovered.Value;
 
-    /// <summary>The command line a worker is started with, before its own arguments; for messages and tests.</summary>
-    public string Describe() => string.Join(' ', [program, .. leadingArguments]);
-
     public ProcessStartInfo CreateStartInfo(WorkerArguments arguments, InterpreterOptions options)
     {
         var start = new ProcessStartInfo(program)

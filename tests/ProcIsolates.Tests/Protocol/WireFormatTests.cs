@@ -14,10 +14,8 @@ public sealed class WireFormatTests
     [Fact]
     public async Task A_request_is_a_length_prefixed_messagepack_json_rpc_message_with_positional_params()
     {
-        (Stream host, Stream worker) = FullDuplexStream.CreatePair();
-        using JsonRpc rpc = RpcChannel.Create(host);
-        IWorkerService proxy = rpc.Attach<IWorkerService>();
-        rpc.StartListening();
+        (JsonRpc rpc, IWorkerService proxy, Stream worker) = ConnectToFakeWorker();
+        using JsonRpc disposeRpc = rpc;
         Task<int> call = proxy.InitializeAsync(new InitializeRequest { InterpreterId = 5 }, CancellationToken.None);
 
         string json = MessagePackSerializer.ConvertToJson(await ReadFrameAsync(worker));
@@ -42,10 +40,8 @@ public sealed class WireFormatTests
     [Fact]
     public async Task A_cancelled_request_sends_a_cancel_notification_with_its_id()
     {
-        (Stream host, Stream worker) = FullDuplexStream.CreatePair();
-        using JsonRpc rpc = RpcChannel.Create(host);
-        IWorkerService proxy = rpc.Attach<IWorkerService>();
-        rpc.StartListening();
+        (JsonRpc rpc, IWorkerService proxy, Stream worker) = ConnectToFakeWorker();
+        using JsonRpc disposeRpc = rpc;
         using var cancel = new CancellationTokenSource();
         Task<int> call = proxy.PingAsync(cancel.Token);
         string json = MessagePackSerializer.ConvertToJson(await ReadFrameAsync(worker));
@@ -60,16 +56,24 @@ public sealed class WireFormatTests
     [Fact]
     public async Task A_frame_that_is_not_messagepack_ends_the_connection_without_hurting_the_host()
     {
-        (Stream host, Stream peer) = FullDuplexStream.CreatePair();
-        using JsonRpc rpc = RpcChannel.Create(host);
-        IWorkerService proxy = rpc.Attach<IWorkerService>();
-        rpc.StartListening();
+        (JsonRpc rpc, IWorkerService proxy, Stream peer) = ConnectToFakeWorker();
+        using JsonRpc disposeRpc = rpc;
         Task<int> call = proxy.PingAsync(CancellationToken.None);
         await ReadFrameAsync(peer);
 
         await WriteFrameAsync(peer, [0xc1, 0xc1, 0xc1]); // 0xc1 is never used in MessagePack
         await Assert.ThrowsAnyAsync<Exception>(() => rpc.Completion).WaitAsync(TimeSpan.FromSeconds(5));
         await Assert.ThrowsAsync<ConnectionLostException>(() => call).WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>A host-side connection whose other end is a bare stream the test reads and writes as the worker.</summary>
+    private static (JsonRpc Rpc, IWorkerService Proxy, Stream Worker) ConnectToFakeWorker()
+    {
+        (Stream host, Stream worker) = FullDuplexStream.CreatePair();
+        JsonRpc rpc = RpcChannel.Create(host);
+        IWorkerService proxy = rpc.Attach<IWorkerService>();
+        rpc.StartListening();
+        return (rpc, proxy, worker);
     }
 
     private static long IdOf(string json) => System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("id").GetInt64();
