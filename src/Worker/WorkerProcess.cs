@@ -33,6 +33,19 @@ internal static class WorkerProcess
         // pipe open for the worker's whole life: end of input means the host is gone, however it ended.
         Stream input = Console.OpenStandardInput();
         PipeEndpoint endpoint = PipeEndpoint.FromName(arguments!.PipeName);
+
+        // Before the first await: the kernel keeps the parent-death signal per thread, and this is the main thread,
+        // which lives as long as the process (a pool thread that armed it could retire and take the signal with it).
+        if (!ParentWatch.Arm(arguments.ParentProcessId, onTermination: () =>
+            {
+                endpoint.DeleteSocketFile();
+                Exit(0);
+            }))
+        {
+            endpoint.DeleteSocketFile();
+            return ExitBadStart; // The host died while this worker started.
+        }
+
         byte[]? token = await ReadTokenAsync(input).ConfigureAwait(false);
         if (token is null)
         {
@@ -43,15 +56,6 @@ internal static class WorkerProcess
         }
 
         WorkerContext.HostProcessId = arguments.ParentProcessId;
-        if (!ParentWatch.Arm(arguments.ParentProcessId, onTermination: () =>
-            {
-                endpoint.DeleteSocketFile();
-                Exit(0);
-            }))
-        {
-            endpoint.DeleteSocketFile();
-            return ExitBadStart; // The host died while this worker started.
-        }
 
         ConsoleCapture.Install();
 

@@ -51,28 +51,6 @@ public sealed class HostDeathTests
     }
 
     [Fact]
-    public async Task Workers_ask_the_kernel_to_kill_them_with_their_host()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // PR_SET_PDEATHSIG is Linux's.
-        }
-
-        await using Interpreter interpreter = await Interpreters.CreateAsync();
-        ExecResult signal = await interpreter.ExecAsync("""
-            Console.Write(Native.ParentDeathSignal());
-            static class Native
-            {
-                [System.Runtime.InteropServices.DllImport("libc")]
-                private static extern int prctl(int option, out int signal, nuint a, nuint b, nuint c);
-
-                public static int ParentDeathSignal() => prctl(2, out int signal, 0, 0, 0) == 0 ? signal : -1; // PR_GET_PDEATHSIG
-            }
-            """);
-        Assert.Equal("15", signal.Stdout); // SIGTERM: the worker removes what it must, then exits
-    }
-
-    [Fact]
     public async Task A_worker_outlives_the_thread_that_created_its_interpreter()
     {
         // The kernel's parent-death signal follows the forking thread; workers are forked from a thread that never ends.
