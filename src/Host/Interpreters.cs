@@ -56,6 +56,18 @@ public static class Interpreters
         set => Workers.SpareWorkers.Target = value;
     }
 
+    /// <summary>
+    /// Creates a channel between interpreters, brokered by the host: a <see cref="System.Threading.Channels.Channel{T}"/>
+    /// whose ends work in the host and in any worker they are passed to. Items are MessagePack serialized, delivered
+    /// in order, each to exactly one reader.
+    /// </summary>
+    /// <typeparam name="T">The item type; it must be shareable.</typeparam>
+    /// <param name="capacity"><see langword="null"/> (the default) for unbounded; 0 for a rendezvous channel, where a
+    /// write completes only when a reader takes the item; otherwise the most items the channel holds before writers wait.</param>
+    /// <returns>The channel.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
+    public static InterpreterChannel<T> CreateChannel<T>(int? capacity = null) => Channels.ChannelEndFactory.Create<T>(capacity);
+
     /// <summary>Lists the main interpreter first, then every live interpreter by id. Inside a worker: the main interpreter and the current one.</summary>
     /// <returns>A snapshot of the interpreters.</returns>
     public static IReadOnlyList<Interpreter> ListAll()

@@ -9,6 +9,12 @@ internal static class WorkerContext
     /// <summary>The host's process id, or <see langword="null"/> outside a worker.</summary>
     public static int? HostProcessId { get; internal set; }
 
+    /// <summary>The channel-data stream to the host's broker, or <see langword="null"/> outside a worker.</summary>
+    public static System.IO.Pipelines.IDuplexPipe? ChannelData { get; internal set; }
+
+    /// <summary>Runs after each exec or call, before its reply: channel readers acknowledge what the code read.</summary>
+    public static Action? OperationEnded { get; set; }
+
     /// <summary>Whether this process is a ProcIsolates worker.</summary>
     public static bool IsWorker => HostProcessId is not null;
 }

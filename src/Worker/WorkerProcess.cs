@@ -78,7 +78,9 @@ internal static class WorkerProcess
             Exit(ExitBadStart);
         }
 
-        JsonRpc rpc = RpcChannel.Create(pipe);
+        WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, CancellationToken.None).ConfigureAwait(false);
+        WorkerContext.ChannelData = streams.ChannelData;
+        JsonRpc rpc = RpcChannel.Create(streams.Rpc);
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         rpc.AddLocalRpcTarget<IWorkerService>(new WorkerService(onShutdown: () => shutdown.TrySetResult()), options: null);
         rpc.StartListening();

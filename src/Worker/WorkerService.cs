@@ -34,6 +34,7 @@ internal sealed class WorkerService : IWorkerService
         }
 
         WorkerContext.InterpreterId = request.InterpreterId;
+        HostLibrary.EnsureLoaded();
         return Task.FromResult(Environment.ProcessId);
     }
 
@@ -67,6 +68,7 @@ internal sealed class WorkerService : IWorkerService
             error = Describe(ex, cancellationToken);
         }
 
+        WorkerContext.OperationEnded?.Invoke();
         (string stdout, string stderr) = output.Snapshot();
         return new ExecReply { Stdout = stdout, Stderr = stderr, DurationTicks = stopwatch.Elapsed.Ticks, Error = error };
     }
@@ -85,6 +87,10 @@ internal sealed class WorkerService : IWorkerService
         catch (Exception ex)
         {
             return new CallReply { Error = Describe(ex, cancellationToken) };
+        }
+        finally
+        {
+            WorkerContext.OperationEnded?.Invoke();
         }
     }
 

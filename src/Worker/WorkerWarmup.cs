@@ -22,7 +22,7 @@ internal static class WorkerWarmup
             RoundTrip(new ExecRequest { CodeId = "warmup", Variables = new Dictionary<string, byte[]> { ["x"] = [0x01] } });
             RoundTrip(new ExecReply { Stdout = string.Empty, Stderr = string.Empty, Error = RemoteError.From(new InvalidOperationException()) });
             RoundTrip(new InitializeRequest());
-            ShareableSerializer.Deserialize(typeof(int), ShareableSerializer.Serialize(typeof(int), 1));
+            ShareableSerializer.Deserialize<int>(ShareableSerializer.Serialize(1));
 
             var nothing = typeof(WorkerWarmup).GetMethod(nameof(Nothing), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
             await new MethodDispatcher().InvokeAsync(

@@ -28,6 +28,15 @@ public static class ProcIsolatesTelemetry
     internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "procisolates.operation.duration", "s", "How long execs and calls took, as the caller saw it.");
 
+    internal static readonly Counter<long> ChannelsCreated = Meter.CreateCounter<long>(
+        "procisolates.channels.created", "{channel}", "Interpreter channels created.");
+
+    internal static readonly Counter<long> ChannelItems = Meter.CreateCounter<long>(
+        "procisolates.channel.items", "{item}", "Items that entered an interpreter channel's broker, from the host or a worker.");
+
+    internal static void ObserveChannels(Func<int> live) =>
+        Meter.CreateObservableUpDownCounter("procisolates.channels.live", live, "{channel}", "Interpreter channels not yet ended.");
+
     internal static void ObserveAlive(Func<int> alive) =>
         Meter.CreateObservableUpDownCounter("procisolates.interpreters.alive", alive, "{interpreter}", "Interpreters alive (the main interpreter not counted).");
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Pipes;
 using System.Linq.Expressions;
 using ProcIsolates.Calls;
+using ProcIsolates.Channels.Broker;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Transport;
@@ -34,6 +35,8 @@ internal sealed class WorkerConnection
     private readonly NamedPipeServerStream pipe;
     private readonly PipeEndpoint endpoint;
     private readonly JsonRpc rpc;
+    private readonly WorkerStreams streams;
+    private readonly BrokerSession channels;
     private readonly OutputTail stderr;
     private Action<WorkerConnection>? onDied;
     private readonly StderrSink sink;
@@ -47,13 +50,15 @@ internal sealed class WorkerConnection
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
 
-    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, JsonRpc rpc, OutputTail stderr, StderrSink sink)
+    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink)
     {
+        this.streams = streams;
+        rpc = RpcChannel.Create(streams.Rpc);
+        channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason));
         this.sink = sink;
         this.process = process;
         this.pipe = pipe;
         this.endpoint = endpoint;
-        this.rpc = rpc;
         this.stderr = stderr;
         ProcessId = process.Id;
         Service = rpc.Attach<IWorkerService>();
@@ -147,7 +152,8 @@ internal sealed class WorkerConnection
             }
 
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
-            return new WorkerConnection(process, pipe, endpoint, RpcChannel.Create(pipe), stderr, sink);
+            WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, startTimeout.Token).ConfigureAwait(false);
+            return new WorkerConnection(process, pipe, endpoint, streams, stderr, sink);
         }
         catch (Exception ex)
         {
@@ -285,6 +291,8 @@ internal sealed class WorkerConnection
         Kill(process);
         await ended.ConfigureAwait(false);
         rpc.Dispose();
+        channels.Close();
+        await streams.DisposeAsync().ConfigureAwait(false);
         await pipe.DisposeAsync().ConfigureAwait(false);
         endpoint.DeleteSocketFile();
         process.Dispose();
@@ -397,6 +405,7 @@ internal sealed class WorkerConnection
         }
 
         rpc.Dispose(); // Fails in-flight calls at once instead of waiting for the pipe to notice.
+        channels.Close(); // Items in flight to its readers go back to their channels.
         if (!stopping)
         {
             exitedUnasked = true;

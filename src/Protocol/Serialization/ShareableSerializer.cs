@@ -14,7 +14,9 @@ public static class ShareableSerializer
     /// worker's bytes are not trusted by the host.
     /// </summary>
     public static MessagePackSerializerOptions Options { get; } =
-        ContractlessStandardResolver.Options.WithSecurity(MessagePackSecurity.UntrustedData);
+        ContractlessStandardResolver.Options
+            .WithResolver(CompositeResolver.Create(Channels.ChannelEndResolver.Instance, ContractlessStandardResolver.Instance))
+            .WithSecurity(MessagePackSecurity.UntrustedData);
 
     /// <summary>Serializes a value as <paramref name="declaredType"/>.</summary>
     /// <param name="declaredType">The parameter, variable or result type the receiver expects.</param>
@@ -32,6 +34,41 @@ public static class ShareableSerializer
         catch (MessagePackSerializationException ex)
         {
             throw new NotShareableValueException(value?.GetType() ?? declaredType, ex.InnerException?.Message ?? ex.Message, ex);
+        }
+    }
+
+    /// <summary>Serializes a value of a type known at compile time (channel items).</summary>
+    /// <typeparam name="T">The declared type.</typeparam>
+    /// <param name="value">The value.</param>
+    /// <returns>The MessagePack bytes.</returns>
+    /// <exception cref="NotShareableValueException">The value cannot travel as that type.</exception>
+    public static byte[] Serialize<T>(T value)
+    {
+        ShareableTypes.EnsureValue(typeof(T), value);
+        try
+        {
+            return MessagePackSerializer.Serialize(value, Options);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new NotShareableValueException(value?.GetType() ?? typeof(T), ex.InnerException?.Message ?? ex.Message, ex);
+        }
+    }
+
+    /// <summary>Deserializes a value of a type known at compile time (channel items).</summary>
+    /// <typeparam name="T">The declared type.</typeparam>
+    /// <param name="bytes">The MessagePack bytes.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="NotShareableValueException">The bytes do not make a value of that type.</exception>
+    public static T Deserialize<T>(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            return MessagePackSerializer.Deserialize<T>(bytes, Options);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new NotShareableValueException(typeof(T), "it could not be recreated from its serialized form: " + (ex.InnerException?.Message ?? ex.Message), ex);
         }
     }
 

@@ -48,6 +48,16 @@ public static class ShareableTypes
             return;
         }
 
+        if (Channels.ChannelEnds.IsEndType(declaredType))
+        {
+            if (value is not Channels.IInterpreterChannelEnd)
+            {
+                throw new NotShareableValueException(value.GetType(), "this channel lives in one process only; create channels that cross interpreters with Interpreters.CreateChannel.");
+            }
+
+            return;
+        }
+
         Type actual = value.GetType();
         if (WhyNotShareable(actual) is { } actualReason)
         {
@@ -97,6 +107,11 @@ public static class ShareableTypes
             || type == typeof(Uri) || type == typeof(Version) || type == typeof(DateOnly) || type == typeof(TimeOnly))
         {
             return null;
+        }
+
+        if (Channels.ChannelEnds.IsEndType(type))
+        {
+            return Inner(Channels.ChannelEnds.ItemType(type), visiting) is { } itemReason ? "its items are not shareable: " + itemReason : null;
         }
 
         if (type == typeof(CancellationToken))

@@ -29,4 +29,15 @@ public static class RpcChannel
         var handler = new LengthHeaderMessageHandler(PipeWriter.Create(stream), PipeReader.Create(stream), formatter);
         return new JsonRpc(handler);
     }
+
+    /// <summary>Creates a JSON-RPC connection over one channel of a multiplexed pipe (see <see cref="WorkerStreams"/>).</summary>
+    /// <param name="pipe">The channel.</param>
+    /// <returns>The connection, not yet listening.</returns>
+    public static JsonRpc Create(IDuplexPipe pipe)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        var formatter = new MessagePackFormatter();
+        formatter.SetMessagePackSerializerOptions(MessageOptions);
+        return new JsonRpc(new LengthHeaderMessageHandler(pipe, formatter));
+    }
 }

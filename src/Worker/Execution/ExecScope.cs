@@ -35,7 +35,7 @@ public static class ExecScope
             }
 
             // Deserialized once per exec, so that the code sees one object however often it reads the variable.
-            var value = (T)ShareableSerializer.Deserialize(typeof(T), bytes)!;
+            T value = ShareableSerializer.Deserialize<T>(bytes);
             frame.Values[name] = value;
             return value;
         }

@@ -1,0 +1,164 @@
+using System.IO.Pipelines;
+using ProcIsolates.Protocol.Channels;
+
+namespace ProcIsolates.Channels.Broker;
+
+/// <summary>
+/// The broker's side of one worker's channel-data stream: it carries out the worker's frames on the channels and
+/// sends the answers back. When the worker goes away, <see cref="Close"/> gives back what it held.
+/// </summary>
+internal sealed class BrokerSession
+{
+    private readonly IDuplexPipe pipe;
+    private readonly FrameOutput output;
+    private readonly Action<string> onViolation;
+    private readonly HashSet<BrokeredChannel> touched = [];
+    private readonly Lock gate = new();
+    private int closed;
+
+    /// <summary>Starts serving a worker's channel-data stream.</summary>
+    /// <param name="pipe">The stream.</param>
+    /// <param name="onViolation">Called, once, if the worker breaks the protocol; the session is closed by then.</param>
+    public BrokerSession(IDuplexPipe pipe, Action<string> onViolation)
+    {
+        this.pipe = pipe;
+        this.onViolation = onViolation;
+        output = new FrameOutput(pipe.Output);
+        Reading = Task.Run(ReadAsync);
+    }
+
+    /// <summary>Completes when the stream has ended and the session is closed.</summary>
+    public Task Reading { get; }
+
+    /// <summary>Writes dropped because they reached a completed channel (a race between processes).</summary>
+    public int DroppedWrites { get; set; }
+
+    public void Send(ChannelFrame frame) => output.Send(frame);
+
+    /// <summary>Remembers a channel this worker used, so that <see cref="Close"/> can release it.</summary>
+    public void Track(BrokeredChannel channel)
+    {
+        lock (gate)
+        {
+            touched.Add(channel);
+        }
+    }
+
+    /// <summary>The worker is gone: items in flight to it go back to their channels, its waits and reservations end. Idempotent.</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref closed, 1) == 1)
+        {
+            return;
+        }
+
+        output.Break();
+        BrokeredChannel[] channels;
+        lock (gate)
+        {
+            channels = [.. touched];
+            touched.Clear();
+        }
+
+        foreach (BrokeredChannel channel in channels)
+        {
+            channel.Release(this);
+        }
+    }
+
+    private async Task ReadAsync()
+    {
+        string? violation = null;
+        try
+        {
+            await FrameInput.ReadAllAsync(pipe.Input, Handle).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ChannelProtocolException or OverflowException)
+        {
+            violation = "It broke the channel protocol: " + ex.Message;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The pipe went away with the worker.
+        }
+
+        Close();
+        if (violation is not null)
+        {
+            onViolation(violation);
+        }
+    }
+
+    private void Handle(ChannelFrame frame)
+    {
+        if (Volatile.Read(ref closed) == 1)
+        {
+            return;
+        }
+
+        if (frame.Acks is { } acks)
+        {
+            for (int i = 0; i < acks.Count; i += 2)
+            {
+                if (ChannelBroker.TryFind(acks[i]) is { } acked)
+                {
+                    acked.Acknowledge(this, checked((int)acks[i + 1]));
+                }
+            }
+        }
+
+        if (frame.Op == ChannelOp.Create)
+        {
+            int? capacity = frame.A == ChannelHandle.Unbounded ? null : checked((int)frame.A);
+            if (capacity is < 0)
+            {
+                throw new ChannelProtocolException($"A worker asked for a channel of capacity {frame.A}.");
+            }
+
+            BrokeredChannel created = ChannelBroker.Create(capacity);
+            created.Attach(this);
+            Send(new ChannelFrame { Op = ChannelOp.Created, Channel = created.Handle.Id, A = frame.Channel, B = created.Handle.Capacity });
+            return;
+        }
+
+        if (frame.Op == ChannelOp.Ack)
+        {
+            return;
+        }
+
+        // A channel that has ended (or never existed) answers as an ended channel.
+        BrokeredChannel channel = ChannelBroker.TryFind(frame.Channel)
+            ?? BrokeredChannel.AlreadyEnded(new ChannelHandle(frame.Channel, ChannelHandle.Unbounded, ChannelEndKind.Channel));
+        switch (frame.Op)
+        {
+            case ChannelOp.Attach:
+                channel.Attach(this);
+                break;
+            case ChannelOp.Write:
+                if (frame.Item is not { } item || item.Length > ChannelFrame.MaxItemLength)
+                {
+                    throw new ChannelProtocolException("A write frame carries no item, or one that is too large.");
+                }
+
+                channel.Write(this, frame.A, item.ToArray());
+                break;
+            case ChannelOp.Demand:
+                channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);
+                break;
+            case ChannelOp.WantCredit:
+                channel.WantCredit(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);
+                break;
+            case ChannelOp.Complete:
+                channel.TryComplete(frame.ErrorType is { } type ? new RemoteChannelException(type, frame.ErrorMessage) : null);
+                break;
+            case ChannelOp.Count:
+                channel.SendCount(this, frame.A);
+                break;
+            case ChannelOp.Withdraw:
+                channel.Withdraw(this);
+                break;
+            default:
+                throw new ChannelProtocolException($"A worker sent {frame.Op}, which only the host sends.");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using ProcIsolates.Protocol.Channels;
+
+namespace ProcIsolates.Channels.Broker;
+
+/// <summary>The host's registry of live channels, by id. Ids are random, so a worker cannot guess one it was not given.</summary>
+internal static class ChannelBroker
+{
+    private static readonly ConcurrentDictionary<long, BrokeredChannel> Channels = new();
+
+    static ChannelBroker() => Diagnostics.ProcIsolatesTelemetry.ObserveChannels(() => Channels.Count);
+
+    /// <summary>Channels created and not yet ended.</summary>
+    public static int LiveCount => Channels.Count;
+
+    /// <summary>Creates a channel.</summary>
+    /// <param name="capacity"><see langword="null"/> for unbounded, 0 for rendezvous, else the bound.</param>
+    public static BrokeredChannel Create(int? capacity)
+    {
+        if (capacity is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "A channel's capacity is 0 (rendezvous) or more, or null for unbounded.");
+        }
+
+        while (true)
+        {
+            long id = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue;
+            if (id == 0)
+            {
+                continue;
+            }
+
+            var channel = new BrokeredChannel(new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), ended => Channels.TryRemove(ended.Handle.Id, out _));
+            if (Channels.TryAdd(id, channel))
+            {
+                Diagnostics.ProcIsolatesTelemetry.ChannelsCreated.Add(1);
+                return channel;
+            }
+        }
+    }
+
+    /// <summary>The channel a handle stands for; one that has ended (or never existed) is an ended channel.</summary>
+    public static BrokeredChannel Find(ChannelHandle handle) =>
+        Channels.TryGetValue(handle.Id, out BrokeredChannel? channel) ? channel : BrokeredChannel.AlreadyEnded(handle with { Kind = ChannelEndKind.Channel });
+
+    /// <summary>The live channel with this id, or <see langword="null"/>.</summary>
+    public static BrokeredChannel? TryFind(long id) => Channels.TryGetValue(id, out BrokeredChannel? channel) ? channel : null;
+}

@@ -1,0 +1,97 @@
+using System.IO.Pipelines;
+using ProcIsolates.Protocol.Channels;
+
+namespace ProcIsolates.Channels;
+
+/// <summary>
+/// Writes channel frames to one side of a channel-data stream from any thread without blocking. Frames written while
+/// a flush is under way go out together with the next one, so a burst of small items costs few writes on the pipe.
+/// </summary>
+internal sealed class FrameOutput
+{
+    private readonly PipeWriter writer;
+    private readonly Lock gate = new();
+    private bool dirty;
+    private bool flushing;
+    private bool broken;
+
+    public FrameOutput(PipeWriter writer) => this.writer = writer;
+
+    /// <summary>Whether the stream has failed or ended; frames sent after that are dropped.</summary>
+    public bool IsBroken
+    {
+        get
+        {
+            lock (gate)
+            {
+                return broken;
+            }
+        }
+    }
+
+    /// <summary>Queues a frame; it is flushed shortly on a pool thread.</summary>
+    public void Send(ChannelFrame frame)
+    {
+        lock (gate)
+        {
+            if (broken)
+            {
+                return;
+            }
+
+            frame.WriteTo(writer);
+            dirty = true;
+            if (!flushing)
+            {
+                flushing = true;
+                ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(), this, preferLocal: false);
+            }
+        }
+    }
+
+    /// <summary>Stops sending; later frames are dropped.</summary>
+    public void Break()
+    {
+        lock (gate)
+        {
+            broken = true;
+        }
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                ValueTask<FlushResult> flush;
+                lock (gate)
+                {
+                    if (!dirty || broken)
+                    {
+                        flushing = false;
+                        return;
+                    }
+
+                    dirty = false;
+                    flush = writer.FlushAsync();
+                }
+
+                FlushResult result = await flush.ConfigureAwait(false);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    Break();
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The other side is gone: whoever reads this stream notices and cleans up.
+            lock (gate)
+            {
+                broken = true;
+                flushing = false;
+            }
+        }
+    }
+}

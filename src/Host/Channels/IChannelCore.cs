@@ -1,0 +1,32 @@
+using ProcIsolates.Protocol.Channels;
+
+namespace ProcIsolates.Channels;
+
+/// <summary>
+/// A channel as serialized items: the broker itself in the host, a client of it in a worker. The typed ends
+/// (<see cref="InterpreterChannelReader{T}"/>, <see cref="InterpreterChannelWriter{T}"/>) serialize over it.
+/// </summary>
+internal interface IChannelCore
+{
+    ChannelHandle Handle { get; }
+
+    Task Completion { get; }
+
+    int Count { get; }
+
+    bool TryRead(out byte[] item);
+
+    bool TryPeek(out byte[] item);
+
+    ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken);
+
+    ValueTask<byte[]> ReadAsync(CancellationToken cancellationToken);
+
+    bool TryWrite(byte[] item);
+
+    ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken);
+
+    ValueTask WriteAsync(byte[] item, CancellationToken cancellationToken);
+
+    bool TryComplete(Exception? error);
+}

@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using ProcIsolates.Protocol.Channels;
+using ProcIsolates.Worker;
+
+namespace ProcIsolates.Channels.Remote;
+
+/// <summary>
+/// A worker's side of its channel-data stream: one per worker process, shared by every channel end in it. It also
+/// keeps the acknowledgements of items this process's readers have finished with, and puts them on the next frame
+/// it sends, so that an item a reader forwarded is never delivered again.
+/// </summary>
+internal sealed class ChannelClient
+{
+    private static readonly Lazy<ChannelClient> Current = new(() => new ChannelClient(
+        WorkerContext.ChannelData ?? throw new InvalidOperationException("This worker has no channel connection to its host.")));
+
+    private readonly FrameOutput output;
+    private readonly ConcurrentDictionary<long, RemoteChannelCore> cores = new();
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> requests = new();
+    private readonly Lock sendGate = new();
+    private long lastRequest;
+
+    private ChannelClient(IDuplexPipe pipe)
+    {
+        output = new FrameOutput(pipe.Output);
+        _ = Task.Run(() => ReadAsync(pipe.Input));
+
+        // What a call's code read and did not read again is acknowledged when the call ends.
+        WorkerContext.OperationEnded = () => Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: true);
+    }
+
+    public static ChannelClient Instance => Current.Value;
+
+    /// <summary>The end of a channel in this process, attached to the broker on first use.</summary>
+    public RemoteChannelCore GetCore(ChannelHandle handle)
+    {
+        if (cores.TryGetValue(handle.Id, out RemoteChannelCore? core))
+        {
+            return core;
+        }
+
+        RemoteChannelCore created = new(this, handle with { Kind = ChannelEndKind.Channel });
+        core = cores.GetOrAdd(handle.Id, created);
+        if (ReferenceEquals(core, created))
+        {
+            Send(new ChannelFrame { Op = ChannelOp.Attach, Channel = handle.Id }, releaseCurrent: false);
+        }
+
+        return core;
+    }
+
+    /// <summary>Asks the host's broker for a new channel.</summary>
+    public RemoteChannelCore Create(int? capacity)
+    {
+        long request = Interlocked.Increment(ref lastRequest);
+        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        requests[request] = reply;
+        Send(new ChannelFrame { Op = ChannelOp.Create, Channel = request, A = capacity ?? ChannelHandle.Unbounded }, releaseCurrent: false);
+        long id = reply.Task.GetAwaiter().GetResult();
+        var core = new RemoteChannelCore(this, new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel));
+        return cores.GetOrAdd(id, core);
+    }
+
+    /// <summary>Sends a request and waits for the number that answers it (a count).</summary>
+    public long Request(long channel, ChannelOp op)
+    {
+        long request = Interlocked.Increment(ref lastRequest);
+        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        requests[request] = reply;
+        Send(new ChannelFrame { Op = op, Channel = channel, A = request }, releaseCurrent: false);
+        return reply.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Sends a frame with every pending acknowledgement. <paramref name="releaseCurrent"/> also acknowledges the item
+    /// each reader handed out last: a write may be that item going on, so the two must travel together.
+    /// </summary>
+    public void Send(ChannelFrame frame, bool releaseCurrent)
+    {
+        lock (sendGate)
+        {
+            List<long>? acks = null;
+            foreach (RemoteChannelCore core in cores.Values)
+            {
+                int count = core.TakeAcknowledgements(releaseCurrent);
+                if (count > 0)
+                {
+                    (acks ??= []).Add(core.Handle.Id);
+                    acks.Add(count);
+                }
+            }
+
+            frame.Acks = acks;
+            output.Send(frame);
+        }
+    }
+
+    private async Task ReadAsync(PipeReader input)
+    {
+        try
+        {
+            await FrameInput.ReadAllAsync(input, Handle).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ChannelProtocolException or InvalidOperationException)
+        {
+            // The host is gone; the worker exits on its own.
+        }
+
+        output.Break();
+        foreach (RemoteChannelCore core in cores.Values)
+        {
+            core.HostGone();
+        }
+
+        foreach (TaskCompletionSource<long> request in requests.Values)
+        {
+            request.TrySetException(new InterpreterException("The connection to the host has ended."));
+        }
+    }
+
+    private void Handle(ChannelFrame frame)
+    {
+        switch (frame.Op)
+        {
+            case ChannelOp.CountReply:
+                if (requests.TryRemove(frame.A, out TaskCompletionSource<long>? count))
+                {
+                    count.TrySetResult(frame.B);
+                }
+
+                break;
+            case ChannelOp.Created:
+                if (requests.TryRemove(frame.A, out TaskCompletionSource<long>? created))
+                {
+                    created.TrySetResult(frame.Channel);
+                }
+
+                break;
+            default:
+                if (cores.TryGetValue(frame.Channel, out RemoteChannelCore? core))
+                {
+                    core.Receive(frame);
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,530 @@
+using System.Collections.Concurrent;
+using ProcIsolates.Protocol.Channels;
+
+namespace ProcIsolates.Channels.Remote;
+
+/// <summary>
+/// A channel as a worker sees it: its reads and writes go to the host's broker over the <see cref="ChannelClient"/>.
+/// A reader fetches items in batches when it waits (and tops its batch up while it reads), and a writer of a bounded
+/// or rendezvous channel holds slots the broker reserved for it, so that a stream of items is not a stream of round trips.
+/// </summary>
+internal sealed class RemoteChannelCore : IChannelCore
+{
+    private const int Batch = 256;
+
+    private readonly ChannelClient client;
+    private readonly Lock gate = new();
+    private readonly Queue<byte[]> buffer = new();
+    private readonly ConcurrentDictionary<long, TaskCompletionSource> confirms = new();
+    private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? demand;
+    private TaskCompletionSource? creditRequest;
+    private bool ended;
+    private Exception? endError;
+    private bool writingClosed;
+    private Exception? closeError;
+    private int credits;
+    private int current;
+    private int finished;
+    private long lastSequence;
+
+    public RemoteChannelCore(ChannelClient client, ChannelHandle handle)
+    {
+        this.client = client;
+        Handle = handle;
+    }
+
+    public ChannelHandle Handle { get; }
+
+    public Task Completion => completion.Task;
+
+    private bool IsUnbounded => Handle.Capacity == ChannelHandle.Unbounded;
+
+    /// <summary>How many items a reader asks for at once: one for rendezvous, whose writers wait for each hand-over.</summary>
+    private int ReadBatch => Handle.Capacity == 0 ? 1 : Batch;
+
+    private int CreditBatch => Handle.Capacity <= 0 ? 1 : Math.Clamp(Handle.Capacity / 4, 1, 64);
+
+    public int Count
+    {
+        get
+        {
+            long waiting = client.Request(Handle.Id, ChannelOp.Count);
+            lock (gate)
+            {
+                return (int)Math.Min(int.MaxValue, waiting + buffer.Count);
+            }
+        }
+    }
+
+    // ---- Reading -------------------------------------------------------------------------------------------------
+
+    public bool TryRead(out byte[] item)
+    {
+        if (TryReadBuffered(out item))
+        {
+            return true;
+        }
+
+        return FetchNow() && TryReadBuffered(out item);
+    }
+
+    public bool TryPeek(out byte[] item)
+    {
+        if (PeekBuffered(out item))
+        {
+            return true;
+        }
+
+        return FetchNow() && PeekBuffered(out item);
+    }
+
+    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        MoveOn();
+        while (true)
+        {
+            Task pending;
+            bool send = false;
+            lock (gate)
+            {
+                if (buffer.Count > 0)
+                {
+                    return true;
+                }
+
+                if (ended)
+                {
+                    return endError is null ? false : throw endError;
+                }
+
+                if (demand is null)
+                {
+                    demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    send = true;
+                }
+
+                pending = demand.Task;
+            }
+
+            if (send)
+            {
+                client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = true }, releaseCurrent: false);
+            }
+
+            await WaitAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask<byte[]> ReadAsync(CancellationToken cancellationToken)
+    {
+        MoveOn();
+        while (true)
+        {
+            if (TryReadBuffered(out byte[] item))
+            {
+                return item;
+            }
+
+            if (!await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lock (gate)
+                {
+                    throw ChannelErrors.Closed(endError);
+                }
+            }
+        }
+    }
+
+    // ---- Writing -------------------------------------------------------------------------------------------------
+
+    public bool TryWrite(byte[] item)
+    {
+        if (!TakeWriteSlot(out bool closed))
+        {
+            if (closed || !FetchCreditNow() || !TakeWriteSlot(out _))
+            {
+                return false;
+            }
+        }
+
+        SendWrite(item, 0);
+        return true;
+    }
+
+    public async ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task pending;
+            bool send = false;
+            lock (gate)
+            {
+                if (writingClosed)
+                {
+                    return closeError is null ? false : throw closeError;
+                }
+
+                if (IsUnbounded || credits > 0)
+                {
+                    return true;
+                }
+
+                if (creditRequest is null)
+                {
+                    creditRequest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    send = true;
+                }
+
+                pending = creditRequest.Task;
+            }
+
+            if (send)
+            {
+                client.Send(new ChannelFrame { Op = ChannelOp.WantCredit, Channel = Handle.Id, A = CreditBatch, Flag = true }, releaseCurrent: false);
+            }
+
+            await WaitAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask WriteAsync(byte[] item, CancellationToken cancellationToken)
+    {
+        // A rendezvous write is offered without a slot and confirmed when a reader takes it.
+        while (Handle.Capacity != 0 && !TakeWriteSlot(out bool closed))
+        {
+            if (closed || !await WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
+            {
+                lock (gate)
+                {
+                    throw ChannelErrors.Closed(closeError);
+                }
+            }
+        }
+
+        lock (gate)
+        {
+            if (writingClosed)
+            {
+                throw ChannelErrors.Closed(closeError);
+            }
+        }
+
+        long sequence = Interlocked.Increment(ref lastSequence);
+        var confirmed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        confirms[sequence] = confirmed;
+        SendWrite(item, sequence);
+
+        // Once sent, the item is the broker's: cancelling stops the wait, not the write.
+        await confirmed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public bool TryComplete(Exception? error)
+    {
+        lock (gate)
+        {
+            if (writingClosed)
+            {
+                return false;
+            }
+
+            writingClosed = true;
+            closeError = error;
+        }
+
+        client.Send(new ChannelFrame { Op = ChannelOp.Complete, Channel = Handle.Id, ErrorType = ChannelErrors.TypeName(error), ErrorMessage = ChannelErrors.Message(error) }, releaseCurrent: false);
+        return true;
+    }
+
+    // ---- Acknowledgements ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Takes the count of items this end's reader has finished with: those it read before the last one, and with
+    /// <paramref name="releaseCurrent"/> the last one too.
+    /// </summary>
+    public int TakeAcknowledgements(bool releaseCurrent)
+    {
+        lock (gate)
+        {
+            int count = finished;
+            finished = 0;
+            if (releaseCurrent)
+            {
+                count += current;
+                current = 0;
+            }
+
+            return count;
+        }
+    }
+
+    // ---- From the host -------------------------------------------------------------------------------------------
+
+    public void Receive(ChannelFrame frame)
+    {
+        TaskCompletionSource? wake = null;
+        bool nowEnded = false;
+        lock (gate)
+        {
+            switch (frame.Op)
+            {
+                case ChannelOp.Deliver:
+                    foreach (byte[] item in frame.Items ?? [])
+                    {
+                        buffer.Enqueue(item);
+                    }
+
+                    if (frame.Flag)
+                    {
+                        nowEnded = EndLocked(ChannelErrors.FromFrame(frame));
+                    }
+
+                    wake = demand;
+                    demand = null;
+                    break;
+                case ChannelOp.Credit:
+                    credits += (int)frame.A;
+                    if (frame.Flag)
+                    {
+                        writingClosed = true;
+                        closeError ??= ChannelErrors.FromFrame(frame);
+                    }
+
+                    wake = creditRequest;
+                    creditRequest = null;
+                    break;
+                case ChannelOp.Completed:
+                    writingClosed = true;
+                    closeError ??= ChannelErrors.FromFrame(frame);
+                    if (frame.Flag)
+                    {
+                        nowEnded = EndLocked(ChannelErrors.FromFrame(frame));
+                    }
+
+                    wake = creditRequest;
+                    creditRequest = null;
+                    break;
+                case ChannelOp.Confirm:
+                    if (confirms.TryRemove(frame.A, out TaskCompletionSource? confirmed))
+                    {
+                        if (frame.ErrorType is null)
+                        {
+                            confirmed.TrySetResult();
+                        }
+                        else
+                        {
+                            confirmed.TrySetException(new System.Threading.Channels.ChannelClosedException(frame.ErrorMessage));
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        wake?.TrySetResult();
+        if (nowEnded)
+        {
+            CompleteCompletion();
+        }
+    }
+
+    /// <summary>The host connection ended: nothing more will come.</summary>
+    public void HostGone()
+    {
+        var gone = new InterpreterException("The connection to the host has ended.");
+        TaskCompletionSource? waitingRead;
+        TaskCompletionSource? waitingCredit;
+        lock (gate)
+        {
+            writingClosed = true;
+            closeError ??= gone;
+            EndLocked(gone);
+            waitingRead = demand;
+            waitingCredit = creditRequest;
+            demand = creditRequest = null;
+        }
+
+        waitingRead?.TrySetResult();
+        waitingCredit?.TrySetResult();
+        foreach (TaskCompletionSource confirm in confirms.Values)
+        {
+            confirm.TrySetException(gone);
+        }
+
+        CompleteCompletion();
+    }
+
+    private bool EndLocked(Exception? error)
+    {
+        if (ended)
+        {
+            return false;
+        }
+
+        ended = true;
+        endError = error;
+        return true;
+    }
+
+    private void CompleteCompletion()
+    {
+        Exception? error;
+        lock (gate)
+        {
+            error = endError;
+        }
+
+        if (error is null)
+        {
+            completion.TrySetResult();
+        }
+        else
+        {
+            completion.TrySetException(error);
+        }
+    }
+
+    private bool TryReadBuffered(out byte[] item)
+    {
+        bool readAhead;
+        lock (gate)
+        {
+            if (!buffer.TryDequeue(out byte[]? next))
+            {
+                item = [];
+                return false;
+            }
+
+            item = next;
+            finished += current;
+            current = 1;
+            readAhead = buffer.Count < ReadBatch / 4 && demand is null && !ended && ReadBatch > 1;
+            if (readAhead)
+            {
+                demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (readAhead)
+        {
+            // Top the batch up while this one is being read; answered at once, even if empty.
+            client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = false }, releaseCurrent: false);
+        }
+
+        return true;
+    }
+
+    private bool PeekBuffered(out byte[] item)
+    {
+        lock (gate)
+        {
+            if (buffer.TryPeek(out byte[]? next))
+            {
+                item = next;
+                return true;
+            }
+        }
+
+        item = [];
+        return false;
+    }
+
+    /// <summary>The reader came back for more: the item it read last is finished with.</summary>
+    private void MoveOn()
+    {
+        lock (gate)
+        {
+            finished += current;
+            current = 0;
+        }
+    }
+
+    /// <summary>For the synchronous <c>TryRead</c>/<c>TryPeek</c>: asks the broker for what it has now and waits for the answer.</summary>
+    private bool FetchNow()
+    {
+        Task pending;
+        lock (gate)
+        {
+            if (ended || demand is not null)
+            {
+                return false; // Nothing will come, or a fetch is already on its way.
+            }
+
+            demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pending = demand.Task;
+        }
+
+        client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = false }, releaseCurrent: false);
+        pending.GetAwaiter().GetResult();
+        return true;
+    }
+
+    private bool FetchCreditNow()
+    {
+        Task pending;
+        lock (gate)
+        {
+            if (writingClosed || creditRequest is not null)
+            {
+                return false;
+            }
+
+            creditRequest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            pending = creditRequest.Task;
+        }
+
+        client.Send(new ChannelFrame { Op = ChannelOp.WantCredit, Channel = Handle.Id, A = CreditBatch, Flag = false }, releaseCurrent: false);
+        pending.GetAwaiter().GetResult();
+        return true;
+    }
+
+    private bool TakeWriteSlot(out bool closed)
+    {
+        lock (gate)
+        {
+            closed = writingClosed;
+            if (closed)
+            {
+                return false;
+            }
+
+            if (IsUnbounded)
+            {
+                return true;
+            }
+
+            if (credits > 0)
+            {
+                credits--;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    private void SendWrite(byte[] item, long sequence)
+    {
+        if (item.Length > ChannelFrame.MaxItemLength)
+        {
+            throw new NotShareableException(typeof(byte[]).FullName!, $"A channel item is {item.Length} bytes serialized; the limit is {ChannelFrame.MaxItemLength}.");
+        }
+
+        client.Send(new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item }, releaseCurrent: true);
+    }
+
+    /// <summary>Waits for a fetch or a credit request; if cancelled, tells the broker to stop holding the request.</summary>
+    private async Task WaitAsync(Task pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // What the broker already sent still arrives and is kept for the next read.
+            client.Send(new ChannelFrame { Op = ChannelOp.Withdraw, Channel = Handle.Id }, releaseCurrent: false);
+            throw;
+        }
+    }
+}

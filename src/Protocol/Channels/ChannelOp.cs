@@ -1,0 +1,50 @@
+namespace ProcIsolates.Protocol.Channels;
+
+/// <summary>What a frame on a worker's channel-data stream asks or tells (see docs/protocol.md).</summary>
+public enum ChannelOp : byte
+{
+    /// <summary>Worker → host: this process holds an end of <c>channel</c>; send it completion news.</summary>
+    Attach = 1,
+
+    /// <summary>Worker → host: an item; <c>a</c> is a sequence number to confirm, 0 for none.</summary>
+    Write = 2,
+
+    /// <summary>Worker → host: send up to <c>a</c> items; <c>flag</c>: wait for at least one.</summary>
+    Demand = 3,
+
+    /// <summary>Worker → host: reserve up to <c>a</c> slots for writes (bounded and rendezvous channels); <c>flag</c>: wait for one.</summary>
+    WantCredit = 4,
+
+    /// <summary>Worker → host: no more writes; the error, if any, is what readers see.</summary>
+    Complete = 5,
+
+    /// <summary>Worker → host: how many items wait in the broker; <c>a</c> is the request number.</summary>
+    Count = 6,
+
+    /// <summary>Worker → host: drop this process's waiting demand and credit request on <c>channel</c>.</summary>
+    Withdraw = 7,
+
+    /// <summary>Worker → host: only the acknowledgements every worker frame carries.</summary>
+    Ack = 8,
+
+    /// <summary>Worker → host: create a channel of capacity <c>a</c>; <c>channel</c> is the request number.</summary>
+    Create = 9,
+
+    /// <summary>Host → worker: the answer to a demand; <c>flag</c>: the channel has ended (completed and drained).</summary>
+    Deliver = 20,
+
+    /// <summary>Host → worker: <c>a</c> write slots granted; <c>flag</c>: the channel is closed for writing.</summary>
+    Credit = 21,
+
+    /// <summary>Host → worker: write <c>a</c> is in the broker (or, with an error, was refused).</summary>
+    Confirm = 22,
+
+    /// <summary>Host → worker: the channel was completed for writing; <c>flag</c>: it has also been drained.</summary>
+    Completed = 23,
+
+    /// <summary>Host → worker: the answer to <see cref="Count"/> number <c>a</c> is <c>b</c>.</summary>
+    CountReply = 24,
+
+    /// <summary>Host → worker: the answer to <see cref="Create"/> number <c>a</c>: channel <c>channel</c>, capacity <c>b</c>.</summary>
+    Created = 25,
+}
