@@ -40,7 +40,7 @@ internal static class CodeCompiler
                 throw new ArgumentException($"'{name}' is not a valid C# identifier, so it cannot name a variable.", nameof(variables));
             }
 
-            Type type = value?.GetType() ?? typeof(object);
+            Type type = VariableType(value);
             if (!type.IsVisible)
             {
                 throw new NotShareableException(type.FullName ?? type.Name, $"The variable '{name}' has type '{type}', which is not public, so the code cannot name it.");
@@ -127,4 +127,14 @@ internal static class CodeCompiler
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
+
+    /// <summary>The type code sees a variable as: its value's type, or for a channel end the public type it stands for.</summary>
+    private static Type VariableType(object? value) => value switch
+    {
+        null => typeof(object),
+        Protocol.Channels.IInterpreterChannelEnd end when !value.GetType().IsVisible =>
+            (end.Handle.Kind == Protocol.Channels.ChannelEndKind.Reader ? typeof(System.Threading.Channels.ChannelReader<>) : typeof(System.Threading.Channels.ChannelWriter<>))
+                .MakeGenericType(Protocol.Channels.ChannelEnds.ItemType(value.GetType())),
+        _ => value.GetType(),
+    };
 }

@@ -127,8 +127,7 @@ internal sealed class BrokerSession
         }
 
         // A channel that has ended (or never existed) answers as an ended channel.
-        BrokeredChannel channel = ChannelBroker.TryFind(frame.Channel)
-            ?? BrokeredChannel.AlreadyEnded(new ChannelHandle(frame.Channel, ChannelHandle.Unbounded, ChannelEndKind.Channel));
+        BrokeredChannel channel = ChannelBroker.TryFind(frame.Channel) ?? ChannelBroker.Tombstone(frame.Channel, ChannelHandle.Unbounded);
         switch (frame.Op)
         {
             case ChannelOp.Attach:

@@ -27,14 +27,14 @@ internal sealed class BrokeredChannel : IChannelCore
     private readonly LinkedList<CreditRequest> creditRequests = new();
     private readonly Dictionary<BrokerSession, SessionState> sessions = [];
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<BrokeredChannel>? onEnded;
+    private readonly Action<BrokeredChannel, Exception?>? onEnded;
     private bool writingClosed;
     private Exception? error;
     private bool ended;
     private int reserved;
     private int inFlight;
 
-    public BrokeredChannel(ChannelHandle handle, Action<BrokeredChannel>? onEnded)
+    public BrokeredChannel(ChannelHandle handle, Action<BrokeredChannel, Exception?>? onEnded)
     {
         Handle = handle;
         this.onEnded = onEnded;
@@ -62,10 +62,10 @@ internal sealed class BrokeredChannel : IChannelCore
     }
 
     /// <summary>Makes a channel that has already ended: what a handle to an unknown (or long finished) channel stands for.</summary>
-    public static BrokeredChannel AlreadyEnded(ChannelHandle handle)
+    public static BrokeredChannel AlreadyEnded(ChannelHandle handle, Exception? error)
     {
         var channel = new BrokeredChannel(handle, onEnded: null);
-        channel.TryComplete(null);
+        channel.TryComplete(error);
         return channel;
     }
 
@@ -708,7 +708,7 @@ internal sealed class BrokeredChannel : IChannelCore
             completion.TrySetException(error);
         }
 
-        onEnded?.Invoke(this);
+        onEnded?.Invoke(this, error);
     }
 
     private ChannelFrame DeliverFrame(List<byte[]> items, bool ended) => new()

@@ -7,7 +7,12 @@ namespace ProcIsolates.Channels.Broker;
 /// <summary>The host's registry of live channels, by id. Ids are random, so a worker cannot guess one it was not given.</summary>
 internal static class ChannelBroker
 {
+    /// <summary>How many ended channels are remembered, so that a handle arriving late still sees how its channel ended.</summary>
+    private const int RememberedEnds = 100_000;
+
     private static readonly ConcurrentDictionary<long, BrokeredChannel> Channels = new();
+    private static readonly ConcurrentDictionary<long, Exception?> Ended = new();
+    private static readonly ConcurrentQueue<long> EndOrder = new();
 
     static ChannelBroker() => Diagnostics.ProcIsolatesTelemetry.ObserveChannels(() => Channels.Count);
 
@@ -31,7 +36,7 @@ internal static class ChannelBroker
                 continue;
             }
 
-            var channel = new BrokeredChannel(new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), ended => Channels.TryRemove(ended.Handle.Id, out _));
+            var channel = new BrokeredChannel(new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), OnEnded);
             if (Channels.TryAdd(id, channel))
             {
                 Diagnostics.ProcIsolatesTelemetry.ChannelsCreated.Add(1);
@@ -42,8 +47,24 @@ internal static class ChannelBroker
 
     /// <summary>The channel a handle stands for; one that has ended (or never existed) is an ended channel.</summary>
     public static BrokeredChannel Find(ChannelHandle handle) =>
-        Channels.TryGetValue(handle.Id, out BrokeredChannel? channel) ? channel : BrokeredChannel.AlreadyEnded(handle with { Kind = ChannelEndKind.Channel });
+        Channels.TryGetValue(handle.Id, out BrokeredChannel? channel) ? channel : Tombstone(handle.Id, handle.Capacity);
 
     /// <summary>The live channel with this id, or <see langword="null"/>.</summary>
     public static BrokeredChannel? TryFind(long id) => Channels.TryGetValue(id, out BrokeredChannel? channel) ? channel : null;
+
+    /// <summary>An ended stand-in for a channel that is no longer live: with the error it ended with, if it is remembered.</summary>
+    public static BrokeredChannel Tombstone(long id, int capacity) =>
+        BrokeredChannel.AlreadyEnded(new ChannelHandle(id, capacity, ChannelEndKind.Channel), Ended.TryGetValue(id, out Exception? error) ? error : null);
+
+    private static void OnEnded(BrokeredChannel channel, Exception? error)
+    {
+        long id = channel.Handle.Id;
+        Ended[id] = error;
+        EndOrder.Enqueue(id);
+        Channels.TryRemove(id, out _);
+        while (EndOrder.Count > RememberedEnds && EndOrder.TryDequeue(out long oldest))
+        {
+            Ended.TryRemove(oldest, out _);
+        }
+    }
 }
