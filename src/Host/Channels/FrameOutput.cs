@@ -39,7 +39,16 @@ internal sealed class FrameOutput
                 return;
             }
 
-            frame.WriteTo(writer);
+            try
+            {
+                frame.WriteTo(writer);
+            }
+            catch (InvalidOperationException)
+            {
+                broken = true; // The stream was completed under us: the worker is gone.
+                return;
+            }
+
             dirty = true;
             if (!flushing)
             {

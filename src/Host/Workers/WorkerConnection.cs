@@ -405,12 +405,22 @@ internal sealed class WorkerConnection
         }
 
         rpc.Dispose(); // Fails in-flight calls at once instead of waiting for the pipe to notice.
-        channels.Close(); // Items in flight to its readers go back to their channels.
+        _ = ReleaseChannelsAsync();
         if (!stopping)
         {
             exitedUnasked = true;
             Volatile.Read(ref onDied)?.Invoke(this);
         }
+    }
+
+    /// <summary>
+    /// Gives back what the dead worker held of channels once the broker has read everything it sent before it died
+    /// (its completed writes are in the pipe): at the end of its channel stream, or after two seconds at the latest.
+    /// </summary>
+    private async Task ReleaseChannelsAsync()
+    {
+        await Task.WhenAny(channels.Reading, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        channels.Close();
     }
 
     /// <summary>Where a worker's standard error lines go: the host's standard error until routed elsewhere.</summary>

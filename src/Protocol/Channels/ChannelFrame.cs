@@ -18,6 +18,9 @@ public sealed class ChannelFrame
     /// <summary>The largest frame a peer may send (an item and its envelope, or a delivery).</summary>
     public const int MaxFrameLength = MaxItemLength + (1024 * 1024);
 
+    /// <summary>The most acknowledgement numbers or items one frame may carry.</summary>
+    public const int MaxListLength = 65_536;
+
     private const int Fields = 10;
 
     [ThreadStatic]
@@ -175,9 +178,9 @@ public sealed class ChannelFrame
         if (!reader.TryReadNil())
         {
             int count = reader.ReadArrayHeader();
-            if (count % 2 != 0)
+            if (count % 2 != 0 || count > MaxListLength)
             {
-                throw new ChannelProtocolException("Acknowledgements come in pairs.");
+                throw new ChannelProtocolException($"Acknowledgements come in pairs, at most {MaxListLength} numbers.");
             }
 
             acks = new long[count];
@@ -195,6 +198,11 @@ public sealed class ChannelFrame
         if (!reader.TryReadNil())
         {
             int count = reader.ReadArrayHeader();
+            if (count > MaxListLength)
+            {
+                throw new ChannelProtocolException($"A frame carries at most {MaxListLength} items.");
+            }
+
             items = new List<byte[]>(Math.Min(count, 1024));
             for (int i = 0; i < count; i++)
             {

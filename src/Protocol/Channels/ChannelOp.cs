@@ -30,6 +30,12 @@ public enum ChannelOp : byte
     /// <summary>Worker → host: create a channel of capacity <c>a</c>; <c>channel</c> is the request number.</summary>
     Create = 9,
 
+    /// <summary>Worker → host: the last <c>a</c> items delivered on <c>channel</c> were not read; put them back at its head.</summary>
+    ReturnUnread = 10,
+
+    /// <summary>Worker → host: <c>a</c> write slots granted on <c>channel</c> will not be used.</summary>
+    ReturnCredit = 11,
+
     /// <summary>Host → worker: the answer to a demand; <c>flag</c>: the channel has ended (completed and drained).</summary>
     Deliver = 20,
 

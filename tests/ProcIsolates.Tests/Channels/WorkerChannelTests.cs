@@ -164,11 +164,62 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
         Assert.Equal(2, seen[1]);
         Assert.Equal(4, seen[2]);
 
-        // What the worker fetched for the peek and did not read went back to the channel when its call ended? No:
-        // it stays with the worker until read; reading it there returns it in order.
+        // What the worker fetched for the peek and did not read went back to the channel when its call ended.
+        await WaitUntil(() => queue.Count == 2);
         Assert.Equal(4, await workers.A.CallAsync(() => ChannelJobs.TryReadOne(queue.Reader)).WaitAsync(Timeout));
         Assert.Equal(5, await workers.A.CallAsync(() => ChannelJobs.TryReadOne(queue.Reader)).WaitAsync(Timeout));
         Assert.Equal(-1, await workers.A.CallAsync(() => ChannelJobs.TryReadOne(queue.Reader)).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Items_a_worker_fetched_and_did_not_read_go_back_for_other_readers()
+    {
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>();
+        for (int i = 0; i < 10; i++)
+        {
+            channel.Writer.TryWrite(i);
+        }
+
+        // ReadOne fetches a batch but reads one; when its call ends the other nine return, in order.
+        Assert.Equal(0, await workers.A.CallAsync(() => ChannelJobs.ReadOne(channel.Reader, 5000)).WaitAsync(Timeout));
+        await WaitUntil(() => channel.Count == 9);
+        channel.Writer.Complete();
+        var rest = new List<int>();
+        await foreach (int item in channel.Reader.ReadAllAsync())
+        {
+            rest.Add(item);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 9), rest);
+        await channel.Reader.Completion.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Write_slots_a_worker_did_not_use_go_back()
+    {
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity: 8);
+        Assert.True(await workers.A.CallAsync(() => ChannelJobs.TryWriteOne(channel.Writer, 1)).WaitAsync(Timeout)); // Reserves a few slots, uses one.
+        await WaitUntil(() =>
+        {
+            int written = 0;
+            while (channel.Writer.TryWrite(100 + written))
+            {
+                written++;
+            }
+
+            return written == 7;
+        });
+        Assert.Equal(8, channel.Count);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the condition");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]

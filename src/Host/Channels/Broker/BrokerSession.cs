@@ -14,6 +14,7 @@ internal sealed class BrokerSession
     private readonly Action<string> onViolation;
     private readonly HashSet<BrokeredChannel> touched = [];
     private readonly Lock gate = new();
+    private readonly Lock processing = new();
     private int closed;
 
     /// <summary>Starts serving a worker's channel-data stream.</summary>
@@ -47,9 +48,14 @@ internal sealed class BrokerSession
     /// <summary>The worker is gone: items in flight to it go back to their channels, its waits and reservations end. Idempotent.</summary>
     public void Close()
     {
-        if (Interlocked.Exchange(ref closed, 1) == 1)
+        // Under the processing lock: a frame is carried out whole or not at all, so an acknowledgement and the
+        // write it came with can never be split by the release.
+        lock (processing)
         {
-            return;
+            if (Interlocked.Exchange(ref closed, 1) == 1)
+            {
+                return;
+            }
         }
 
         output.Break();
@@ -81,8 +87,11 @@ internal sealed class BrokerSession
         {
             // The pipe went away with the worker.
         }
+        finally
+        {
+            Close();
+        }
 
-        Close();
         if (violation is not null)
         {
             onViolation(violation);
@@ -91,11 +100,17 @@ internal sealed class BrokerSession
 
     private void Handle(ChannelFrame frame)
     {
-        if (Volatile.Read(ref closed) == 1)
+        lock (processing)
         {
-            return;
+            if (Volatile.Read(ref closed) == 0)
+            {
+                Carry(frame);
+            }
         }
+    }
 
+    private void Carry(ChannelFrame frame)
+    {
         if (frame.Acks is { } acks)
         {
             for (int i = 0; i < acks.Count; i += 2)
@@ -124,6 +139,11 @@ internal sealed class BrokerSession
         if (frame.Op == ChannelOp.Ack)
         {
             return;
+        }
+
+        if (frame.Items is not null)
+        {
+            throw new ChannelProtocolException("Only the host delivers items.");
         }
 
         // A channel that has ended (or never existed) answers as an ended channel.
@@ -155,6 +175,12 @@ internal sealed class BrokerSession
                 break;
             case ChannelOp.Withdraw:
                 channel.Withdraw(this);
+                break;
+            case ChannelOp.ReturnUnread:
+                channel.ReturnUnread(this, checked((int)frame.A));
+                break;
+            case ChannelOp.ReturnCredit:
+                channel.ReturnCredit(this, checked((int)frame.A));
                 break;
             default:
                 throw new ChannelProtocolException($"A worker sent {frame.Op}, which only the host sends.");

@@ -15,6 +15,9 @@ namespace ProcIsolates.Channels.Broker;
 /// </remarks>
 internal sealed class BrokeredChannel : IChannelCore
 {
+    /// <summary>How many rendezvous items one worker may have on offer at once before it is cut off.</summary>
+    private const int MaxPendingOffers = 10_000;
+
     /// <summary>A delivery to a worker holds at most this many bytes, unless one item is larger.</summary>
     private const int DeliveryBudget = 1024 * 1024;
 
@@ -28,6 +31,7 @@ internal sealed class BrokeredChannel : IChannelCore
     private readonly Dictionary<BrokerSession, SessionState> sessions = [];
     private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<BrokeredChannel, Exception?>? onEnded;
+    private bool tombstone;
     private bool writingClosed;
     private Exception? error;
     private bool ended;
@@ -64,7 +68,7 @@ internal sealed class BrokeredChannel : IChannelCore
     /// <summary>Makes a channel that has already ended: what a handle to an unknown (or long finished) channel stands for.</summary>
     public static BrokeredChannel AlreadyEnded(ChannelHandle handle, Exception? error)
     {
-        var channel = new BrokeredChannel(handle, onEnded: null);
+        var channel = new BrokeredChannel(handle, onEnded: null) { tombstone = true };
         channel.TryComplete(error);
         return channel;
     }
@@ -335,6 +339,15 @@ internal sealed class BrokeredChannel : IChannelCore
                     reserved--;
                 }
             }
+            else if (IsBounded)
+            {
+                // Our client always holds a slot for a bounded write; one without is a worker ignoring backpressure.
+                throw new ChannelProtocolException($"A worker wrote to bounded channel {Handle.Id} without a write slot.");
+            }
+            else if (IsRendezvous && state.PendingOffers >= MaxPendingOffers)
+            {
+                throw new ChannelProtocolException($"A worker offered more than {MaxPendingOffers} items at once to rendezvous channel {Handle.Id}.");
+            }
 
             Entered();
             Action<Exception?> confirm = sequence == 0 ? static _ => { } : failure => session.Send(ConfirmFrame(sequence, failure));
@@ -342,9 +355,14 @@ internal sealed class BrokeredChannel : IChannelCore
             {
                 confirm(null);
             }
-            else if (IsRendezvous || (IsBounded && !HasRoom))
+            else if (IsRendezvous)
             {
-                pendingWrites.AddLast(new PendingWrite(item, session, confirm));
+                state.PendingOffers++;
+                pendingWrites.AddLast(new PendingWrite(item, session, failure =>
+                {
+                    state.PendingOffers--;
+                    confirm(failure);
+                }));
             }
             else
             {
@@ -399,6 +417,57 @@ internal sealed class BrokeredChannel : IChannelCore
 
             inFlight -= count;
             CheckEnded();
+        }
+    }
+
+    /// <summary>The worker did not read the last <paramref name="count"/> items delivered to it: they go back to the head, in order.</summary>
+    public void ReturnUnread(BrokerSession session, int count)
+    {
+        lock (gate)
+        {
+            if (tombstone)
+            {
+                return; // The channel ended meanwhile: nothing is held any more.
+            }
+
+            if (!sessions.TryGetValue(session, out SessionState? state) || count < 0 || count > state.InFlight.Count)
+            {
+                throw new ChannelProtocolException($"A worker returned {count} items of channel {Handle.Id}, but holds {(state?.InFlight.Count ?? 0)}.");
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                queue.AddFirst(state.InFlight.Last!.Value);
+                state.InFlight.RemoveLast();
+            }
+
+            inFlight -= count;
+            Pump();
+        }
+    }
+
+    /// <summary>The worker will not use <paramref name="count"/> of the write slots it was granted.</summary>
+    public void ReturnCredit(BrokerSession session, int count)
+    {
+        lock (gate)
+        {
+            if (tombstone)
+            {
+                return; // The channel ended meanwhile: nothing is held any more.
+            }
+
+            if (!sessions.TryGetValue(session, out SessionState? state) || count < 0 || count > state.Credits)
+            {
+                throw new ChannelProtocolException($"A worker returned {count} write slots of channel {Handle.Id}, but holds {(state?.Credits ?? 0)}.");
+            }
+
+            state.Credits -= count;
+            if (IsBounded)
+            {
+                reserved -= count;
+            }
+
+            Pump();
         }
     }
 
@@ -520,6 +589,11 @@ internal sealed class BrokeredChannel : IChannelCore
 
     private SessionState StateOf(BrokerSession session)
     {
+        if (tombstone)
+        {
+            return new SessionState(); // An ended stand-in answers, but holds nothing to release.
+        }
+
         if (!sessions.TryGetValue(session, out SessionState? state))
         {
             state = new SessionState();
@@ -593,9 +667,12 @@ internal sealed class BrokeredChannel : IChannelCore
     /// <summary>Brings everyone up to date after any change: writes waiting for room, readers waiting for items, ends.</summary>
     private void Pump()
     {
-        if (IsBounded)
+        // Serving readers can make room for blocked writers, whose items can serve more readers: repeat until still.
+        bool changed;
+        do
         {
-            while (pendingWrites.First is { } pending && HasRoom)
+            changed = false;
+            while (IsBounded && pendingWrites.First is { } pending && HasRoom)
             {
                 pendingWrites.RemoveFirst();
                 if (!HandToBlockedReader(pending.Value.Bytes))
@@ -604,22 +681,26 @@ internal sealed class BrokeredChannel : IChannelCore
                 }
 
                 pending.Value.Done(null);
+                changed = true;
             }
-        }
 
-        while (HasItems && blockedReaders.First is { } node)
-        {
-            blockedReaders.RemoveFirst();
-            ReadWaiter reader = node.Value;
-            if (reader.Local is { } local)
+            while (HasItems && blockedReaders.First is { } node)
             {
-                local.TrySetResult(TakeOne());
-            }
-            else
-            {
-                Deliver(reader.Session!, reader.Max);
+                blockedReaders.RemoveFirst();
+                ReadWaiter reader = node.Value;
+                if (reader.Local is { } local)
+                {
+                    local.TrySetResult(TakeOne());
+                }
+                else
+                {
+                    Deliver(reader.Session!, reader.Max);
+                }
+
+                changed = true;
             }
         }
+        while (changed);
 
         if (HasItems && readWatchers.Count > 0)
         {
@@ -702,6 +783,10 @@ internal sealed class BrokeredChannel : IChannelCore
         if (error is null)
         {
             completion.TrySetResult();
+        }
+        else if (error is OperationCanceledException canceled)
+        {
+            completion.TrySetCanceled(canceled.CancellationToken); // As .NET's channels do.
         }
         else
         {
@@ -824,5 +909,7 @@ internal sealed class BrokeredChannel : IChannelCore
         public LinkedList<byte[]> InFlight { get; } = new();
 
         public int Credits { get; set; }
+
+        public int PendingOffers { get; set; }
     }
 }

@@ -20,14 +20,15 @@ internal sealed class ChannelClient
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> requests = new();
     private readonly Lock sendGate = new();
     private long lastRequest;
+    private volatile bool hostGone;
 
     private ChannelClient(IDuplexPipe pipe)
     {
         output = new FrameOutput(pipe.Output);
         _ = Task.Run(() => ReadAsync(pipe.Input));
 
-        // What a call's code read and did not read again is acknowledged when the call ends.
-        WorkerContext.OperationEnded = () => Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: true);
+        // When a call ends, what its code read is finished with, and what it fetched or reserved and did not use goes back.
+        WorkerContext.OperationEnded = ReleaseAfterOperation;
     }
 
     public static ChannelClient Instance => Current.Value;
@@ -57,7 +58,7 @@ internal sealed class ChannelClient
         var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         requests[request] = reply;
         Send(new ChannelFrame { Op = ChannelOp.Create, Channel = request, A = capacity ?? ChannelHandle.Unbounded }, releaseCurrent: false);
-        long id = reply.Task.GetAwaiter().GetResult();
+        long id = Await(request, reply);
         var core = new RemoteChannelCore(this, new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel));
         return cores.GetOrAdd(id, core);
     }
@@ -69,6 +70,16 @@ internal sealed class ChannelClient
         var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         requests[request] = reply;
         Send(new ChannelFrame { Op = op, Channel = channel, A = request }, releaseCurrent: false);
+        return Await(request, reply);
+    }
+
+    private long Await(long request, TaskCompletionSource<long> reply)
+    {
+        if (hostGone && requests.TryRemove(request, out _))
+        {
+            throw new InterpreterException("The connection to the host has ended.");
+        }
+
         return reply.Task.GetAwaiter().GetResult();
     }
 
@@ -96,6 +107,16 @@ internal sealed class ChannelClient
         }
     }
 
+    private void ReleaseAfterOperation()
+    {
+        foreach (RemoteChannelCore core in cores.Values)
+        {
+            core.ReleaseUnused();
+        }
+
+        Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: true);
+    }
+
     private async Task ReadAsync(PipeReader input)
     {
         try
@@ -107,6 +128,7 @@ internal sealed class ChannelClient
             // The host is gone; the worker exits on its own.
         }
 
+        hostGone = true;
         output.Break();
         foreach (RemoteChannelCore core in cores.Values)
         {

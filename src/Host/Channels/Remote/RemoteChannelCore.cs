@@ -12,6 +12,9 @@ internal sealed class RemoteChannelCore : IChannelCore
 {
     private const int Batch = 256;
 
+    /// <summary>The longest a synchronous member waits for the broker; a starved thread pool must not turn it into a hang.</summary>
+    private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(2);
+
     private readonly ChannelClient client;
     private readonly Lock gate = new();
     private readonly Queue<byte[]> buffer = new();
@@ -24,6 +27,10 @@ internal sealed class RemoteChannelCore : IChannelCore
     private bool writingClosed;
     private Exception? closeError;
     private int credits;
+    private bool returnUnreadWanted;
+    private bool draining;
+    private bool writeStreak;
+    private bool returnCreditsWanted;
     private int current;
     private int finished;
     private long lastSequence;
@@ -36,7 +43,22 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     public ChannelHandle Handle { get; }
 
-    public Task Completion => completion.Task;
+    /// <summary>
+    /// Reading it means this process waits for the end: the item its reader handed out last is finished with, and is
+    /// acknowledged now, since the channel cannot end while it is unacknowledged.
+    /// </summary>
+    public Task Completion
+    {
+        get
+        {
+            if (MoveOn())
+            {
+                client.Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: false);
+            }
+
+            return completion.Task;
+        }
+    }
 
     private bool IsUnbounded => Handle.Capacity == ChannelHandle.Unbounded;
 
@@ -59,6 +81,12 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     // ---- Reading -------------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Takes an item this process has fetched. With none fetched, a <c>TryRead</c> that follows other reads of a batch
+    /// (the <c>WaitToReadAsync</c>/<c>TryRead</c> loop) answers <see langword="false"/> at once and asks for more in the
+    /// background; any other asks the broker and waits for its answer, so that a lone <c>TryRead</c> sees what the
+    /// channel holds.
+    /// </summary>
     public bool TryRead(out byte[] item)
     {
         if (TryReadBuffered(out item))
@@ -66,6 +94,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             return true;
         }
 
+        MoveOn(); // Coming back for more: the last item is finished with.
         return FetchNow() && TryReadBuffered(out item);
     }
 
@@ -82,6 +111,11 @@ internal sealed class RemoteChannelCore : IChannelCore
     public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
         MoveOn();
+        lock (gate)
+        {
+            draining = false;
+        }
+
         while (true)
         {
             Task pending;
@@ -126,7 +160,17 @@ internal sealed class RemoteChannelCore : IChannelCore
                 return item;
             }
 
-            if (!await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            bool more;
+            try
+            {
+                more = await WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw ChannelErrors.Closed(ex); // As .NET's ReadAsync: ChannelClosedException around the completion error.
+            }
+
+            if (!more)
             {
                 lock (gate)
                 {
@@ -140,6 +184,7 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     public bool TryWrite(byte[] item)
     {
+        CheckSize(item);
         if (!TakeWriteSlot(out bool closed))
         {
             if (closed || !FetchCreditNow() || !TakeWriteSlot(out _))
@@ -190,10 +235,22 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     public async ValueTask WriteAsync(byte[] item, CancellationToken cancellationToken)
     {
-        // A rendezvous write is offered without a slot and confirmed when a reader takes it.
-        while (Handle.Capacity != 0 && !TakeWriteSlot(out bool closed))
+        CheckSize(item);
+
+        // A rendezvous write is offered without a slot (using one if it holds one) and confirmed when a reader takes it.
+        while (!TakeWriteSlot(out bool closed) && Handle.Capacity != 0)
         {
-            if (closed || !await WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
+            bool more;
+            try
+            {
+                more = !closed && await WaitToWriteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw ChannelErrors.Closed(ex);
+            }
+
+            if (!more)
             {
                 lock (gate)
                 {
@@ -258,12 +315,62 @@ internal sealed class RemoteChannelCore : IChannelCore
         }
     }
 
+    /// <summary>
+    /// The code that used this end has finished its exec or call: items fetched and not read go back to the head of
+    /// the channel for other readers, and write slots not used go back to the broker.
+    /// </summary>
+    public void ReleaseUnused()
+    {
+        int unread = 0;
+        int unusedCredits = 0;
+        lock (gate)
+        {
+            draining = writeStreak = false;
+            if (demand is null)
+            {
+                unread = buffer.Count;
+                buffer.Clear();
+            }
+            else
+            {
+                returnUnreadWanted = true; // A delivery is on its way: give it all back when it arrives.
+            }
+
+            if (creditRequest is null)
+            {
+                unusedCredits = credits;
+                credits = 0;
+            }
+            else
+            {
+                returnCreditsWanted = true;
+            }
+        }
+
+        SendReturns(unread, unusedCredits);
+    }
+
+    private void SendReturns(int unread, int unusedCredits)
+    {
+        if (unread > 0)
+        {
+            client.Send(new ChannelFrame { Op = ChannelOp.ReturnUnread, Channel = Handle.Id, A = unread }, releaseCurrent: false);
+        }
+
+        if (unusedCredits > 0)
+        {
+            client.Send(new ChannelFrame { Op = ChannelOp.ReturnCredit, Channel = Handle.Id, A = unusedCredits }, releaseCurrent: false);
+        }
+    }
+
     // ---- From the host -------------------------------------------------------------------------------------------
 
     public void Receive(ChannelFrame frame)
     {
         TaskCompletionSource? wake = null;
         bool nowEnded = false;
+        int unread = 0;
+        int unusedCredits = 0;
         lock (gate)
         {
             switch (frame.Op)
@@ -281,6 +388,13 @@ internal sealed class RemoteChannelCore : IChannelCore
 
                     wake = demand;
                     demand = null;
+                    if (returnUnreadWanted)
+                    {
+                        returnUnreadWanted = false;
+                        unread = buffer.Count;
+                        buffer.Clear();
+                    }
+
                     break;
                 case ChannelOp.Credit:
                     credits += (int)frame.A;
@@ -292,6 +406,13 @@ internal sealed class RemoteChannelCore : IChannelCore
 
                     wake = creditRequest;
                     creditRequest = null;
+                    if (returnCreditsWanted)
+                    {
+                        returnCreditsWanted = false;
+                        unusedCredits = credits;
+                        credits = 0;
+                    }
+
                     break;
                 case ChannelOp.Completed:
                     writingClosed = true;
@@ -321,6 +442,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             }
         }
 
+        SendReturns(unread, unusedCredits);
         wake?.TrySetResult();
         if (nowEnded)
         {
@@ -396,6 +518,8 @@ internal sealed class RemoteChannelCore : IChannelCore
             }
 
             item = next;
+            draining = true;
+            returnUnreadWanted = false;
             finished += current;
             current = 1;
             readAhead = buffer.Count < ReadBatch / 4 && demand is null && !ended && ReadBatch > 1;
@@ -430,19 +554,26 @@ internal sealed class RemoteChannelCore : IChannelCore
     }
 
     /// <summary>The reader came back for more: the item it read last is finished with.</summary>
-    private void MoveOn()
+    private bool MoveOn()
     {
         lock (gate)
         {
+            returnUnreadWanted = false;
             finished += current;
             current = 0;
+            return finished > 0;
         }
     }
 
-    /// <summary>For the synchronous <c>TryRead</c>/<c>TryPeek</c>: asks the broker for what it has now and waits for the answer.</summary>
+    /// <summary>
+    /// For the synchronous <c>TryRead</c>/<c>TryPeek</c>: asks the broker for what it has now. In a drain loop it does
+    /// not wait for the answer (the loop's next <c>WaitToReadAsync</c> does); otherwise it waits, for at most
+    /// <see cref="SyncWait"/>, blocking the calling thread.
+    /// </summary>
     private bool FetchNow()
     {
         Task pending;
+        bool wait;
         lock (gate)
         {
             if (ended || demand is not null)
@@ -450,18 +581,20 @@ internal sealed class RemoteChannelCore : IChannelCore
                 return false; // Nothing will come, or a fetch is already on its way.
             }
 
+            wait = !draining;
             demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             pending = demand.Task;
         }
 
         client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = false }, releaseCurrent: false);
-        pending.GetAwaiter().GetResult();
-        return true;
+        return wait && pending.Wait(SyncWait);
     }
 
+    /// <summary>For the synchronous <c>TryWrite</c>: asks for write slots, and waits for them unless it is in a stream of writes.</summary>
     private bool FetchCreditNow()
     {
         Task pending;
+        bool wait;
         lock (gate)
         {
             if (writingClosed || creditRequest is not null)
@@ -469,13 +602,14 @@ internal sealed class RemoteChannelCore : IChannelCore
                 return false;
             }
 
+            wait = !writeStreak;
+            writeStreak = false;
             creditRequest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             pending = creditRequest.Task;
         }
 
         client.Send(new ChannelFrame { Op = ChannelOp.WantCredit, Channel = Handle.Id, A = CreditBatch, Flag = false }, releaseCurrent: false);
-        pending.GetAwaiter().GetResult();
-        return true;
+        return wait && pending.Wait(SyncWait);
     }
 
     private bool TakeWriteSlot(out bool closed)
@@ -496,6 +630,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             if (credits > 0)
             {
                 credits--;
+                writeStreak = true;
                 return true;
             }
 
@@ -503,13 +638,16 @@ internal sealed class RemoteChannelCore : IChannelCore
         }
     }
 
-    private void SendWrite(byte[] item, long sequence)
+    private static void CheckSize(byte[] item)
     {
         if (item.Length > ChannelFrame.MaxItemLength)
         {
             throw new NotShareableException(typeof(byte[]).FullName!, $"A channel item is {item.Length} bytes serialized; the limit is {ChannelFrame.MaxItemLength}.");
         }
+    }
 
+    private void SendWrite(byte[] item, long sequence)
+    {
         client.Send(new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item }, releaseCurrent: true);
     }
 
