@@ -219,8 +219,16 @@ public sealed class ChannelFrame
 
         return new ChannelFrame
         {
-            Op = (ChannelOp)op, Channel = channel, Acks = acks, A = a, B = b, Flag = flag, Item = item, Items = items,
-            ErrorType = errorType, ErrorMessage = errorMessage,
+            Op = (ChannelOp)op,
+            Channel = channel,
+            Acks = acks,
+            A = a,
+            B = b,
+            Flag = flag,
+            Item = item,
+            Items = items,
+            ErrorType = errorType,
+            ErrorMessage = errorMessage,
         };
     }
 

@@ -798,26 +798,40 @@ internal sealed class BrokeredChannel : IChannelCore
 
     private ChannelFrame DeliverFrame(List<byte[]> items, bool ended) => new()
     {
-        Op = ChannelOp.Deliver, Channel = Handle.Id, Items = items, Flag = ended,
-        ErrorType = ended ? ChannelErrors.TypeName(error) : null, ErrorMessage = ended ? ChannelErrors.Message(error) : null,
+        Op = ChannelOp.Deliver,
+        Channel = Handle.Id,
+        Items = items,
+        Flag = ended,
+        ErrorType = ended ? ChannelErrors.TypeName(error) : null,
+        ErrorMessage = ended ? ChannelErrors.Message(error) : null,
     };
 
     private ChannelFrame CreditFrame(int granted) => new()
     {
-        Op = ChannelOp.Credit, Channel = Handle.Id, A = granted, Flag = writingClosed,
-        ErrorType = ChannelErrors.TypeName(error), ErrorMessage = ChannelErrors.Message(error),
+        Op = ChannelOp.Credit,
+        Channel = Handle.Id,
+        A = granted,
+        Flag = writingClosed,
+        ErrorType = ChannelErrors.TypeName(error),
+        ErrorMessage = ChannelErrors.Message(error),
     };
 
     private ChannelFrame CompletedFrame(bool drained) => new()
     {
-        Op = ChannelOp.Completed, Channel = Handle.Id, Flag = drained,
-        ErrorType = ChannelErrors.TypeName(error), ErrorMessage = ChannelErrors.Message(error),
+        Op = ChannelOp.Completed,
+        Channel = Handle.Id,
+        Flag = drained,
+        ErrorType = ChannelErrors.TypeName(error),
+        ErrorMessage = ChannelErrors.Message(error),
     };
 
     private ChannelFrame ConfirmFrame(long sequence, Exception? failure) => new()
     {
-        Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence,
-        ErrorType = failure is null ? null : typeof(ChannelClosedException).FullName, ErrorMessage = failure?.Message,
+        Op = ChannelOp.Confirm,
+        Channel = Handle.Id,
+        A = sequence,
+        ErrorType = failure is null ? null : typeof(ChannelClosedException).FullName,
+        ErrorMessage = failure?.Message,
     };
 
     private static void Settle(TaskCompletionSource<bool> watcher, Exception? failure)
