@@ -15,6 +15,24 @@ if (args is ["serve", var pipeName])
     return 0;
 }
 
+if (args is ["rawsink", var sinkPipe])
+{
+    await RawPipe.SinkAsync(sinkPipe);
+    return 0;
+}
+
+if (args is ["channels", ..])
+{
+    int small = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
+    int large = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
+    string table = await ChannelThroughput.RunAsync(small, large);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Directory.CreateDirectory("artifacts/bench");
+    File.WriteAllText("artifacts/bench/channels.md", table);
+    return 0;
+}
+
 // In-process toolchain: the benchmarks start worker processes of their own, and the host under test must be this process.
 IConfig config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))
@@ -74,7 +92,7 @@ static double? Median(Summary[] summaries, string method, string? parameters = n
 
 static JsonElement? RunPythonBaseline()
 {
-    string script = Path.Combine(FindRepositoryRoot(), "bench", "python", "multiprocessing_baseline.py");
+    string script = Path.Combine(Repository.Root, "bench", "python", "multiprocessing_baseline.py");
     try
     {
         var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
@@ -90,17 +108,4 @@ static JsonElement? RunPythonBaseline()
         Console.WriteLine("python3 not available; Python baselines skipped: " + ex.Message);
         return null;
     }
-}
-
-static string FindRepositoryRoot()
-{
-    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-    {
-        if (File.Exists(Path.Combine(directory.FullName, "ProcIsolates.sln")))
-        {
-            return directory.FullName;
-        }
-    }
-
-    return Directory.GetCurrentDirectory();
 }

@@ -6,7 +6,7 @@ namespace ProcIsolates.Protocol.Channels;
 
 /// <summary>
 /// One message on a worker's channel-data stream: a 4-byte big-endian length, then the MessagePack array
-/// <c>[op, channel, acks, a, b, flag, item, items, errorType, errorMessage]</c>. Every frame a worker sends carries the
+/// <c>[op, channel, acks, a, b, flag, errorType, errorMessage, item, items]</c>. Every frame a worker sends carries the
 /// acknowledgements of the items its readers have finished with, so that an acknowledgement and the write that
 /// follows it arrive together or not at all.
 /// </summary>
@@ -61,9 +61,12 @@ public sealed class ChannelFrame
     public void WriteTo(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        ArrayBufferWriter<byte> body = scratch ??= new ArrayBufferWriter<byte>(256);
-        body.ResetWrittenCount();
-        var writer = new MessagePackWriter(body);
+
+        // The envelope goes through a small scratch buffer; the items, which can be large, are written once, straight
+        // to the output, after it (their length is known in advance, so the frame's length can go first).
+        ArrayBufferWriter<byte> envelope = scratch ??= new ArrayBufferWriter<byte>(256);
+        envelope.ResetWrittenCount();
+        var writer = new MessagePackWriter(envelope);
         writer.WriteArrayHeader(Fields);
         writer.Write((byte)Op);
         writer.Write(Channel);
@@ -83,41 +86,50 @@ public sealed class ChannelFrame
         writer.Write(A);
         writer.Write(B);
         writer.Write(Flag);
-        if (Item is { } item)
-        {
-            writer.Write(item.Span);
-        }
-        else
-        {
-            writer.WriteNil();
-        }
-
-        if (Items is null)
-        {
-            writer.WriteNil();
-        }
-        else
-        {
-            writer.WriteArrayHeader(Items.Count);
-            foreach (byte[] one in Items)
-            {
-                writer.Write(one);
-            }
-        }
-
         writer.Write(ErrorType);
         writer.Write(ErrorMessage);
         writer.Flush();
 
-        Span<byte> header = output.GetSpan(4);
-        BinaryPrimitives.WriteInt32BigEndian(header, body.WrittenCount);
-        output.Advance(4);
-        output.Write(body.WrittenSpan);
-        if (body.Capacity > 1024 * 1024)
+        long payload = (Item is { } item ? BinLength(item.Length) : 1) + (Items is null ? 1 : ArrayHeaderLength(Items.Count));
+        foreach (byte[] one in Items ?? [])
         {
-            scratch = null; // Do not keep a large item's buffer alive on this thread.
+            payload += BinLength(one.Length);
         }
+
+        Span<byte> header = output.GetSpan(4);
+        BinaryPrimitives.WriteInt32BigEndian(header, checked((int)(envelope.WrittenCount + payload)));
+        output.Advance(4);
+        output.Write(envelope.WrittenSpan);
+
+        var direct = new MessagePackWriter(output);
+        if (Item is { } single)
+        {
+            direct.Write(single.Span);
+        }
+        else
+        {
+            direct.WriteNil();
+        }
+
+        if (Items is null)
+        {
+            direct.WriteNil();
+        }
+        else
+        {
+            direct.WriteArrayHeader(Items.Count);
+            foreach (byte[] one in Items)
+            {
+                direct.Write(one);
+            }
+        }
+
+        direct.Flush();
     }
+
+    private static long BinLength(int length) => length + (length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5);
+
+    private static long ArrayHeaderLength(int count) => count <= 15 ? 1 : count <= ushort.MaxValue ? 3 : 5;
 
     /// <summary>Takes one whole frame off the front of <paramref name="buffer"/>, if it holds one.</summary>
     /// <param name="buffer">Bytes received; advanced past the frame.</param>
@@ -193,6 +205,8 @@ public sealed class ChannelFrame
         long a = reader.ReadInt64();
         long b = reader.ReadInt64();
         bool flag = reader.ReadBoolean();
+        string? errorType = reader.ReadString();
+        string? errorMessage = reader.ReadString();
         byte[]? item = reader.TryReadNil() ? null : ReadBytes(ref reader);
         List<byte[]>? items = null;
         if (!reader.TryReadNil())
@@ -210,8 +224,6 @@ public sealed class ChannelFrame
             }
         }
 
-        string? errorType = reader.ReadString();
-        string? errorMessage = reader.ReadString();
         if (!reader.End)
         {
             throw new ChannelProtocolException("A channel frame has bytes after its array.");

@@ -159,7 +159,7 @@ internal sealed class BrokerSession
                     throw new ChannelProtocolException("A write frame carries no item, or one that is too large.");
                 }
 
-                channel.Write(this, frame.A, item.ToArray());
+                channel.Write(this, frame.A, System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out ArraySegment<byte> whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : item.ToArray());
                 break;
             case ChannelOp.Demand:
                 channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);

@@ -19,7 +19,7 @@ internal sealed class BrokeredChannel : IChannelCore
     private const int MaxPendingOffers = 10_000;
 
     /// <summary>A delivery to a worker holds at most this many bytes, unless one item is larger.</summary>
-    private const int DeliveryBudget = 1024 * 1024;
+    private const int DeliveryBudget = 4 * 1024 * 1024;
 
     private readonly Lock gate = new();
     private readonly LinkedList<byte[]> queue = new();
