@@ -123,6 +123,44 @@ await using (Interpreter small = await Interpreters.CreateAsync(new InterpreterO
 }
 
 Console.WriteLine();
+Console.WriteLine("== Channels: the host brokers them; items travel as MessagePack, each to exactly one reader");
+InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(); // unbounded
+channel.Writer.TryWrite("spam"u8.ToArray());                                // send_nowait
+byte[] got = await channel.Reader.ReadAsync();                                // recv
+Console.WriteLine($"{channel} carried \"{System.Text.Encoding.UTF8.GetString(got)}\"");
+
+InterpreterChannel<Job> jobs = Interpreters.CreateChannel<Job>(capacity: 100); // bounded: writers wait while it is full
+InterpreterChannel<Result> results = Interpreters.CreateChannel<Result>(capacity: 0); // rendezvous: a write waits for its reader
+stopwatch.Restart();
+Task<int>[] consumers = [interp.CallAsync(() => PrimeWorker.Run(jobs.Reader, results.Writer)), second.CallAsync(() => PrimeWorker.Run(jobs.Reader, results.Writer))];
+for (long from = 0; from < 3_000_000; from += 250_000)
+{
+    await jobs.Writer.WriteAsync(new Job(from, from + 250_000));
+}
+
+jobs.Writer.Complete(); // Readers drain what is left, then their ReadAllAsync ends.
+_ = Task.WhenAll(consumers).ContinueWith(_ => results.Writer.Complete(), TaskScheduler.Default);
+long total = 0;
+var byInterpreter = new SortedDictionary<long, int>();
+await foreach (Result r in results.Reader.ReadAllAsync())
+{
+    total += r.Primes;
+    byInterpreter[r.Interpreter] = byInterpreter.GetValueOrDefault(r.Interpreter) + 1;
+}
+
+Console.WriteLine($"12 jobs through two workers: {total} primes below 3,000,000 in {stopwatch.ElapsedMilliseconds} ms; jobs per interpreter: {string.Join(", ", byInterpreter.Select(p => $"{p.Key}: {p.Value}"))}");
+
+InterpreterChannel<string> words = Interpreters.CreateChannel<string>();
+foreach (string word in new[] { "spam", "eggs", "ham" })
+{
+    words.Writer.TryWrite(word);
+}
+
+words.Writer.Complete();
+result = await interp.ExecAsync("await foreach (var w in words.ReadAllAsync()) { Console.Write(w.ToUpperInvariant() + \" \"); }", new Dictionary<string, object?> { ["words"] = words.Reader });
+Console.WriteLine($"an end passed to exec code as a variable: {result.Stdout.Trim()}");
+
+Console.WriteLine();
 Console.WriteLine("== A pool of interpreters, like InterpreterPoolExecutor");
 await using (var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = Environment.ProcessorCount }))
 {

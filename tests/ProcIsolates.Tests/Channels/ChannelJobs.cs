@@ -22,6 +22,19 @@ public static class ChannelJobs
         return handled;
     }
 
+    /// <summary>Takes jobs one at a time, spending <paramref name="ms"/> on each; returns the numbers it took.</summary>
+    public static async Task<int[]> SlowConsume(ChannelReader<Job> jobs, int ms)
+    {
+        var taken = new List<int>();
+        await foreach (Job job in jobs.ReadAllAsync())
+        {
+            taken.Add(job.Number);
+            await Task.Delay(ms);
+        }
+
+        return [.. taken];
+    }
+
     /// <summary>Forwards every item to <paramref name="output"/>, with TryRead/TryWrite, until the input ends.</summary>
     public static async Task<int> Forward(ChannelReader<int> input, ChannelWriter<int> output)
     {

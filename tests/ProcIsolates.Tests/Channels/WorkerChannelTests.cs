@@ -80,6 +80,23 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
     }
 
     [Fact]
+    public async Task Readers_that_take_their_time_share_the_jobs_instead_of_one_hoarding_them()
+    {
+        InterpreterChannel<Job> jobs = Interpreters.CreateChannel<Job>();
+        for (int i = 0; i < 12; i++)
+        {
+            jobs.Writer.TryWrite(new Job(i, "slow"));
+        }
+
+        jobs.Writer.Complete();
+        Task<int[]> a = workers.A.CallAsync(() => ChannelJobs.SlowConsume(jobs.Reader, 100));
+        Task<int[]> b = workers.B.CallAsync(() => ChannelJobs.SlowConsume(jobs.Reader, 100));
+        int[][] taken = await Task.WhenAll(a, b).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 12), taken.SelectMany(t => t).Order());
+        Assert.All(taken, t => Assert.InRange(t.Length, 3, 9)); // A reader fetches one job at a time while it is slow.
+    }
+
+    [Fact]
     public async Task Worker_to_worker_in_order()
     {
         InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity: 64);

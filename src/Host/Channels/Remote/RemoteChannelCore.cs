@@ -10,7 +10,11 @@ namespace ProcIsolates.Channels.Remote;
 /// </summary>
 internal sealed class RemoteChannelCore : IChannelCore
 {
-    private const int Batch = 256;
+    /// <summary>The most items a reader asks for at once.</summary>
+    private const int MaxBatch = 256;
+
+    /// <summary>A reader that comes back for more within this time of its last delivery is streaming, and fetches more at once.</summary>
+    private static readonly long StreamingTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
 
     /// <summary>The longest a synchronous member waits for the broker; a starved thread pool must not turn it into a hang.</summary>
     private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(2);
@@ -28,6 +32,8 @@ internal sealed class RemoteChannelCore : IChannelCore
     private Exception? closeError;
     private int credits;
     private bool returnUnreadWanted;
+    private int batch = 1;
+    private long lastDelivery;
     private bool draining;
     private bool writeStreak;
     private bool returnCreditsWanted;
@@ -63,7 +69,12 @@ internal sealed class RemoteChannelCore : IChannelCore
     private bool IsUnbounded => Handle.Capacity == ChannelHandle.Unbounded;
 
     /// <summary>How many items a reader asks for at once: one for rendezvous, whose writers wait for each hand-over.</summary>
-    private int ReadBatch => Handle.Capacity == 0 ? 1 : Batch;
+    /// <summary>
+    /// How many items the reader asks for: one at first, doubling while it comes straight back for more (a stream),
+    /// back to one when it took its time (a worker doing a job per item), so that one busy reader does not hoard the
+    /// jobs other readers could take. Always one for rendezvous, whose writers wait for each hand-over.
+    /// </summary>
+    private int ReadBatch => batch;
 
     private int CreditBatch => Handle.Capacity <= 0 ? 1 : Math.Clamp(Handle.Capacity / 4, 1, 64);
 
@@ -136,6 +147,7 @@ internal sealed class RemoteChannelCore : IChannelCore
                 {
                     demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     send = true;
+                    AdaptBatch();
                 }
 
                 pending = demand.Task;
@@ -388,6 +400,7 @@ internal sealed class RemoteChannelCore : IChannelCore
 
                     wake = demand;
                     demand = null;
+                    lastDelivery = System.Diagnostics.Stopwatch.GetTimestamp();
                     if (returnUnreadWanted)
                     {
                         returnUnreadWanted = false;
@@ -522,7 +535,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             returnUnreadWanted = false;
             finished += current;
             current = 1;
-            readAhead = buffer.Count < ReadBatch / 4 && demand is null && !ended && ReadBatch > 1;
+            readAhead = batch > 1 && buffer.Count < batch / 2 && demand is null && !ended;
             if (readAhead)
             {
                 demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -536,6 +549,13 @@ internal sealed class RemoteChannelCore : IChannelCore
         }
 
         return true;
+    }
+
+    /// <summary>Called under the lock when a fetch goes out: grows the batch for a streaming reader, resets it for a slow one.</summary>
+    private void AdaptBatch()
+    {
+        bool streaming = lastDelivery != 0 && System.Diagnostics.Stopwatch.GetTimestamp() - lastDelivery < StreamingTicks;
+        batch = Handle.Capacity == 0 ? 1 : streaming ? Math.Min(batch * 2, MaxBatch) : 1;
     }
 
     private bool PeekBuffered(out byte[] item)
@@ -582,6 +602,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             }
 
             wait = !draining;
+            AdaptBatch();
             demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             pending = demand.Task;
         }
