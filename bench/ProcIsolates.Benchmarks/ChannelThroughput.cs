@@ -26,6 +26,8 @@ public static class ChannelThroughput
         var rows = new List<(string Name, double Best, double Median, string Unit)>();
         rows.Add(Measure("interpreter channel, worker -> worker, 64 B, unbounded", smallItems, "items/s", () => WorkerToWorkerAsync(producer, consumer, smallItems, 64, null)));
         rows.Add(Measure("interpreter channel, worker -> worker, 64 B, capacity 1024", smallItems, "items/s", () => WorkerToWorkerAsync(producer, consumer, smallItems, 64, 1024)));
+        rows.Add(Measure("interpreter channel, worker -> host, 64 B, unbounded", smallItems, "items/s", () => WorkerToHostAsync(producer, smallItems, 64)));
+        rows.Add(Measure("interpreter channel, host -> worker, 64 B, unbounded", smallItems, "items/s", () => HostToWorkerAsync(consumer, smallItems, 64)));
         rows.Add(Measure("raw pipe, process -> process, 64 B", smallItems, "items/s", () => RawPipe.SendAsync(smallItems, 64)));
         rows.Add(Measure("interpreter channel, worker -> worker, 1 MiB, capacity 16", largeItems * (1 << 20) / 1e6, "MB/s", () => WorkerToWorkerAsync(producer, consumer, largeItems, 1 << 20, 16)));
         rows.Add(Measure("raw pipe, process -> process, 1 MiB", largeItems * (1 << 20) / 1e6, "MB/s", () => RawPipe.SendAsync(largeItems, 1 << 20)));
@@ -49,9 +51,9 @@ public static class ChannelThroughput
         table.AppendLine("|---|---|");
         Ratio("64 B unbounded / Python Queue", rows[0].Best, pySmall);
         Ratio("64 B capacity 1024 / Python Queue", rows[1].Best, pySmall);
-        Ratio("64 B unbounded / raw pipe", rows[0].Best, rows[2].Best);
-        Ratio("1 MiB / Python Queue", rows[3].Best, pyLarge);
-        Ratio("1 MiB / raw pipe", rows[3].Best, rows[4].Best);
+        Ratio("64 B unbounded / raw pipe", rows[0].Best, rows[4].Best);
+        Ratio("1 MiB / Python Queue", rows[5].Best, pyLarge);
+        Ratio("1 MiB / raw pipe", rows[5].Best, rows[6].Best);
         return table.ToString();
 
         void Ratio(string name, double value, double? baseline) =>
@@ -86,6 +88,26 @@ public static class ChannelThroughput
         }
 
         return elapsed;
+    }
+
+    private static async Task<TimeSpan> WorkerToHostAsync(Interpreter producer, int count, int size)
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        var clock = Stopwatch.StartNew();
+        Task<long> received = ChannelWork.Consume(channel.Reader);
+        await producer.CallAsync(() => ChannelWork.Produce(channel.Writer, count, size));
+        await received;
+        return clock.Elapsed;
+    }
+
+    private static async Task<TimeSpan> HostToWorkerAsync(Interpreter consumer, int count, int size)
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        var clock = Stopwatch.StartNew();
+        Task<long> received = consumer.CallAsync(() => ChannelWork.Consume(channel.Reader));
+        await ChannelWork.Produce(channel.Writer, count, size);
+        await received;
+        return clock.Elapsed;
     }
 
     private static (double? Small, double? Large) PythonQueue(int smallItems, int largeItems)

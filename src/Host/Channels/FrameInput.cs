@@ -7,9 +7,12 @@ namespace ProcIsolates.Channels;
 /// <summary>Reads channel frames from one side of a channel-data stream until it ends.</summary>
 internal static class FrameInput
 {
-    /// <summary>Hands every frame to <paramref name="handle"/> in order; returns when the stream ends.</summary>
+    /// <summary>
+    /// Hands every frame to <paramref name="handle"/> in order, and calls <paramref name="batchEnd"/> after each run of
+    /// frames that arrived together; returns when the stream ends.
+    /// </summary>
     /// <exception cref="ChannelProtocolException">The peer sent something that is not a valid frame.</exception>
-    public static async Task ReadAllAsync(PipeReader reader, Action<ChannelFrame> handle)
+    public static async Task ReadAllAsync(PipeReader reader, Action<ChannelFrame> handle, Action? batchEnd = null)
     {
         while (true)
         {
@@ -21,6 +24,8 @@ internal static class FrameInput
                 {
                     handle(frame!);
                 }
+
+                batchEnd?.Invoke();
             }
             finally
             {

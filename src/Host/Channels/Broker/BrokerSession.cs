@@ -13,6 +13,7 @@ internal sealed class BrokerSession
     private readonly FrameOutput output;
     private readonly Action<string> onViolation;
     private readonly HashSet<BrokeredChannel> touched = [];
+    private readonly HashSet<BrokeredChannel> written = [];
     private readonly Lock gate = new();
     private readonly Lock processing = new();
     private int closed;
@@ -77,7 +78,7 @@ internal sealed class BrokerSession
         string? violation = null;
         try
         {
-            await FrameInput.ReadAllAsync(pipe.Input, Handle).ConfigureAwait(false);
+            await FrameInput.ReadAllAsync(pipe.Input, Handle, DeliverWritten).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ChannelProtocolException or OverflowException)
         {
@@ -95,6 +96,23 @@ internal sealed class BrokerSession
         if (violation is not null)
         {
             onViolation(violation);
+        }
+    }
+
+    /// <summary>
+    /// After a run of frames: items this worker wrote reach waiting readers now, together, so that a reader chasing a
+    /// fast writer gets them in one delivery rather than one by one.
+    /// </summary>
+    private void DeliverWritten()
+    {
+        lock (processing)
+        {
+            foreach (BrokeredChannel channel in written)
+            {
+                channel.DeliverPending();
+            }
+
+            written.Clear();
         }
     }
 
@@ -159,6 +177,7 @@ internal sealed class BrokerSession
                     throw new ChannelProtocolException("A write frame carries no item, or one that is too large.");
                 }
 
+                written.Add(channel);
                 channel.Write(this, frame.A, System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out ArraySegment<byte> whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : item.ToArray());
                 break;
             case ChannelOp.Demand:

@@ -351,6 +351,14 @@ internal sealed class BrokeredChannel : IChannelCore
 
             Entered();
             Action<Exception?> confirm = sequence == 0 ? static _ => { } : failure => session.Send(ConfirmFrame(sequence, failure));
+            if (!IsRendezvous && (!IsBounded || HasRoom))
+            {
+                // Queued even if a reader waits: the session hands out what arrived together in DeliverPending.
+                queue.AddLast(item);
+                confirm(null);
+                return;
+            }
+
             if (HandToBlockedReader(item))
             {
                 confirm(null);
@@ -417,6 +425,15 @@ internal sealed class BrokeredChannel : IChannelCore
 
             inFlight -= count;
             CheckEnded();
+        }
+    }
+
+    /// <summary>Serves waiting readers with what workers wrote since the last call (see <see cref="BrokerSession"/>).</summary>
+    public void DeliverPending()
+    {
+        lock (gate)
+        {
+            Pump();
         }
     }
 

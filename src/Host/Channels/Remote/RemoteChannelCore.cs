@@ -13,8 +13,8 @@ internal sealed class RemoteChannelCore : IChannelCore
     /// <summary>The most items a reader asks for at once.</summary>
     private const int MaxBatch = 256;
 
-    /// <summary>A reader that comes back for more within this time of its last delivery is streaming, and fetches more at once.</summary>
-    private static readonly long StreamingTicks = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
+    /// <summary>A reader that comes back for more within this time of taking its last item is streaming, and fetches more at once.</summary>
+    private static readonly long StreamingTicks = System.Diagnostics.Stopwatch.Frequency / 1000; // 1 ms
 
     /// <summary>The longest a synchronous member waits for the broker; a starved thread pool must not turn it into a hang.</summary>
     private static readonly TimeSpan SyncWait = TimeSpan.FromSeconds(2);
@@ -33,7 +33,7 @@ internal sealed class RemoteChannelCore : IChannelCore
     private int credits;
     private bool returnUnreadWanted;
     private int batch = 1;
-    private long lastDelivery;
+    private long lastHandOut;
     private bool draining;
     private bool writeStreak;
     private bool returnCreditsWanted;
@@ -70,8 +70,8 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     /// <summary>How many items a reader asks for at once: one for rendezvous, whose writers wait for each hand-over.</summary>
     /// <summary>
-    /// How many items the reader asks for: one at first, doubling while it comes straight back for more (a stream),
-    /// back to one when it took its time (a worker doing a job per item), so that one busy reader does not hoard the
+    /// How many items the reader asks for: one at first, doubling while it comes straight back for more after taking
+    /// its last item (a stream), back to one when it took its time with it (a worker doing a job per item), so that one busy reader does not hoard the
     /// jobs other readers could take. Always one for rendezvous, whose writers wait for each hand-over.
     /// </summary>
     private int ReadBatch => batch;
@@ -121,10 +121,18 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
-        MoveOn();
+        bool acknowledge = MoveOn();
         lock (gate)
         {
             draining = false;
+            acknowledge &= buffer.Count == 0 && demand is not null;
+        }
+
+        if (acknowledge)
+        {
+            // A fetch is already waiting at the broker, so no new demand will carry the acknowledgement of what this
+            // reader finished with; the channel could not end without it.
+            client.Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: false);
         }
 
         while (true)
@@ -400,7 +408,6 @@ internal sealed class RemoteChannelCore : IChannelCore
 
                     wake = demand;
                     demand = null;
-                    lastDelivery = System.Diagnostics.Stopwatch.GetTimestamp();
                     if (returnUnreadWanted)
                     {
                         returnUnreadWanted = false;
@@ -532,20 +539,23 @@ internal sealed class RemoteChannelCore : IChannelCore
 
             item = next;
             draining = true;
+            lastHandOut = System.Diagnostics.Stopwatch.GetTimestamp();
             returnUnreadWanted = false;
             finished += current;
             current = 1;
             readAhead = batch > 1 && buffer.Count < batch / 2 && demand is null && !ended;
             if (readAhead)
             {
+                AdaptBatch(); // Reading straight through a batch is streaming: the next one may be larger.
                 demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
 
         if (readAhead)
         {
-            // Top the batch up while this one is being read; answered at once, even if empty.
-            client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = false }, releaseCurrent: false);
+            // Top the batch up while this one is being read. It waits at the broker if the channel is empty, so that a
+            // reader that catches up with its writer is not a stream of empty answers.
+            client.Send(new ChannelFrame { Op = ChannelOp.Demand, Channel = Handle.Id, A = ReadBatch, Flag = true }, releaseCurrent: false);
         }
 
         return true;
@@ -554,7 +564,7 @@ internal sealed class RemoteChannelCore : IChannelCore
     /// <summary>Called under the lock when a fetch goes out: grows the batch for a streaming reader, resets it for a slow one.</summary>
     private void AdaptBatch()
     {
-        bool streaming = lastDelivery != 0 && System.Diagnostics.Stopwatch.GetTimestamp() - lastDelivery < StreamingTicks;
+        bool streaming = lastHandOut != 0 && System.Diagnostics.Stopwatch.GetTimestamp() - lastHandOut < StreamingTicks;
         batch = Handle.Capacity == 0 ? 1 : streaming ? Math.Min(batch * 2, MaxBatch) : 1;
     }
 
