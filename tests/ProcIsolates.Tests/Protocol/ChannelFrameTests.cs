@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using MessagePack;
+using Nerdbank.Streams;
+using ProcIsolates.Protocol.Channels;
+using ProcIsolates.Protocol.Serialization;
+using ProcIsolates.Protocol.Transport;
+
+namespace ProcIsolates.Tests.Protocol;
+
+/// <summary>Pins the channel-data frames and the multiplexing to what docs/protocol.md says.</summary>
+public sealed class ChannelFrameTests
+{
+    [Fact]
+    public void A_frame_is_a_length_prefixed_array_of_ten_with_items_last()
+    {
+        var frame = new ChannelFrame { Op = ChannelOp.Write, Channel = 7, Acks = [7, 2], A = 3, Item = new byte[] { 0x2a } };
+        var output = new ArrayBufferWriter<byte>();
+        frame.WriteTo(output);
+        byte[] bytes = output.WrittenSpan.ToArray();
+        Assert.Equal(bytes.Length - 4, BinaryPrimitives.ReadInt32BigEndian(bytes));
+        Assert.Equal("""[2,7,[7,2],3,0,false,null,null,"Kg==",null]""", MessagePackSerializer.ConvertToJson(bytes.AsMemory(4)));
+
+        var sequence = new ReadOnlySequence<byte>(bytes);
+        Assert.True(ChannelFrame.TryRead(ref sequence, out ChannelFrame? read));
+        Assert.Equal(0, sequence.Length);
+        Assert.Equal(ChannelOp.Write, read!.Op);
+        Assert.Equal([7L, 2L], read.Acks);
+        Assert.Equal([0x2a], read.Item!.Value.ToArray());
+    }
+
+    [Fact]
+    public void A_delivery_carries_its_items_as_an_array_of_bin()
+    {
+        var frame = new ChannelFrame { Op = ChannelOp.Deliver, Channel = 9, Items = [[1], new byte[70_000]], Flag = true, ErrorType = "E", ErrorMessage = "m" };
+        var output = new ArrayBufferWriter<byte>();
+        frame.WriteTo(output);
+        var sequence = new ReadOnlySequence<byte>(output.WrittenMemory);
+        Assert.True(ChannelFrame.TryRead(ref sequence, out ChannelFrame? read));
+        Assert.Equal(2, read!.Items!.Count);
+        Assert.Equal(70_000, read.Items[1].Length);
+        Assert.True(read.Flag);
+        Assert.Equal("E", read.ErrorType);
+    }
+
+    [Fact]
+    public void Partial_and_malformed_frames()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        new ChannelFrame { Op = ChannelOp.Ack }.WriteTo(output);
+        var partial = new ReadOnlySequence<byte>(output.WrittenMemory[..^1]);
+        Assert.False(ChannelFrame.TryRead(ref partial, out _)); // Needs more bytes.
+
+        Assert.Throws<ChannelProtocolException>(() => Read([0x7f, 0xff, 0xff, 0xff])); // Announces 2 GB.
+        Assert.Throws<ChannelProtocolException>(() => Read([0, 0, 0, 3, 0xc1, 0xc1, 0xc1])); // Not MessagePack.
+        Assert.Throws<ChannelProtocolException>(() => Read(Frame(MessagePackSerializer.ConvertFromJson("[2,7]")))); // Wrong shape.
+        Assert.Throws<ChannelProtocolException>(() => Read(Frame(MessagePackSerializer.ConvertFromJson("""[99,7,null,0,0,false,null,null,null,null]""")))); // Unknown op.
+        Assert.Throws<ChannelProtocolException>(() => Read(Frame(MessagePackSerializer.ConvertFromJson("""[8,7,[1],0,0,false,null,null,null,null]""")))); // Odd acks.
+
+        static void Read(byte[] bytes)
+        {
+            var sequence = new ReadOnlySequence<byte>(bytes);
+            ChannelFrame.TryRead(ref sequence, out _);
+        }
+
+        static byte[] Frame(byte[] body)
+        {
+            byte[] bytes = new byte[4 + body.Length];
+            BinaryPrimitives.WriteInt32BigEndian(bytes, body.Length);
+            body.CopyTo(bytes, 4);
+            return bytes;
+        }
+    }
+
+    [Fact]
+    public void A_channel_end_travels_as_id_capacity_and_kind()
+    {
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity: 4);
+        byte[] reader = ShareableSerializer.Serialize<System.Threading.Channels.ChannelReader<int>>(channel.Reader);
+        Assert.Equal($"[{channel.Id},4,1]", MessagePackSerializer.ConvertToJson(reader));
+        Assert.Equal($"[{channel.Id},4,0]", MessagePackSerializer.ConvertToJson(ShareableSerializer.Serialize(channel)));
+
+        // In the host a handle comes back as an end of the same channel.
+        System.Threading.Channels.ChannelReader<int> again = ShareableSerializer.Deserialize<System.Threading.Channels.ChannelReader<int>>(reader);
+        channel.Writer.TryWrite(5);
+        Assert.True(again.TryRead(out int item));
+        Assert.Equal(5, item);
+
+        // A reader end cannot become a writer.
+        Assert.Throws<NotShareableValueException>(() => ShareableSerializer.Deserialize<System.Threading.Channels.ChannelWriter<int>>(reader));
+    }
+
+    [Fact]
+    public async Task Both_sides_multiplex_two_seeded_channels_with_protocol_3()
+    {
+        (Stream host, Stream worker) = FullDuplexStream.CreatePair();
+        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(host, CancellationToken.None);
+        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(worker, CancellationToken.None);
+        await using WorkerStreams a = await hostSide;
+        await using WorkerStreams b = await workerSide;
+
+        await a.ChannelData.Output.WriteAsync(new byte[] { 1, 2, 3 });
+        await a.Rpc.Output.WriteAsync(new byte[] { 9 });
+        System.IO.Pipelines.ReadResult data = await b.ChannelData.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        System.IO.Pipelines.ReadResult rpc = await b.Rpc.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([1, 2, 3], data.Buffer.ToArray());
+        Assert.Equal([9], rpc.Buffer.ToArray());
+        Assert.Equal(3, WorkerStreams.ProtocolMajorVersion);
+    }
+}
