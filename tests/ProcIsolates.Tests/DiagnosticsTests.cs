@@ -127,4 +127,46 @@ public sealed class DiagnosticsTests
         Assert.Equal(ActivityStatusCode.Error, mine[1].Status);
         Assert.Equal("error", mine[1].GetTagItem("procisolates.outcome"));
     }
+
+    [Fact]
+    public async Task Channel_items_and_channels_are_counted()
+    {
+        var counts = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ProcIsolatesTelemetry.Name && instrument.Name.Contains("channel", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            lock (counts)
+            {
+                counts[instrument.Name] = counts.GetValueOrDefault(instrument.Name) + value;
+            }
+        });
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+        {
+            lock (counts)
+            {
+                counts[instrument.Name] = value;
+            }
+        });
+        listener.Start();
+
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>();
+        await using Interpreter worker = await Interpreters.CreateAsync();
+        channel.Writer.TryWrite(1);
+        await worker.CallAsync(() => Channels.ChannelJobs.Produce(channel.Writer, 3, false)); // 3 more, from a worker
+        listener.RecordObservableInstruments();
+
+        lock (counts)
+        {
+            Assert.True(counts.GetValueOrDefault("procisolates.channels.created") >= 1);
+            Assert.True(counts.GetValueOrDefault("procisolates.channel.items") >= 4);
+            Assert.True(counts.GetValueOrDefault("procisolates.channels.live") >= 1);
+        }
+    }
 }
