@@ -92,6 +92,7 @@ public sealed class Interpreter : IAsyncDisposable
         CancellationToken cancellationToken = deadline.Token;
         CompiledCode compiled = CodeCompiler.Compile(code, variables);
         Dictionary<string, byte[]>? values = SerializeVariables(compiled, variables);
+        EnsureFits(compiled.Assembly.Length + (values?.Values.Sum(v => (long)v.Length) ?? 0));
 
         ExecReply reply = await SendAsync(
             async (service, connection, token) =>
@@ -284,7 +285,18 @@ public sealed class Interpreter : IAsyncDisposable
     {
         ThrowIfUnusable();
         PreparedCall prepared = CallExpressionReader.Read(call);
+        EnsureFits(prepared.Request.Arguments.Sum(a => (long)(a?.Length ?? 0)));
         return await RunOperationAsync("call", prepared.MethodName, deadline => SendCallAsync<T>(prepared, deadline), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses, before sending, a request whose payload alone is over <see cref="InterpreterOptions.MaxMessageSize"/>.</summary>
+    private void EnsureFits(long payload)
+    {
+        // The envelope (method, ids, names) is small; the payload is what can be large.
+        if (inProcess is null && payload + 4096 > options.MaxMessageSize)
+        {
+            throw new MessageTooLargeException(Id, payload, options.MaxMessageSize);
+        }
     }
 
     /// <summary>Runs one exec or call under <see cref="InterpreterOptions.CallTimeout"/>, traced and counted.</summary>

@@ -63,6 +63,18 @@ public sealed class InterpreterOptions
     /// <summary>Whether the worker's JIT uses tiered compilation; <see langword="null"/> for the app's setting.</summary>
     public bool? TieredCompilation { get; init; }
 
+    /// <summary>
+    /// The largest message between host and worker, in bytes: 64 MiB by default, at least 64 KiB. A call or exec whose
+    /// arguments, variables and code are larger fails with <see cref="MessageTooLargeException"/> before anything is
+    /// sent; a worker that sends a larger message (a result, output) is killed, and the call fails with
+    /// <see cref="InterpreterCrashedException"/> saying why. Channel items have their own limit (64 MiB each).
+    /// </summary>
+    public int MaxMessageSize { get; init; } = DefaultMaxMessageSize;
+
+    internal const int DefaultMaxMessageSize = 64 * 1024 * 1024;
+
+    internal const int MinimumMaxMessageSize = 64 * 1024;
+
     internal static InterpreterOptions Default { get; } = new();
 
     /// <summary>The smallest <see cref="MemoryLimit"/> a .NET worker can start with.</summary>
@@ -71,7 +83,8 @@ public sealed class InterpreterOptions
     /// <summary>Whether these options change how the worker process is started, so that a spare started with defaults will not do.</summary>
     internal bool ShapesWorkerProcess =>
         MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
-        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
+        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null
+        || MaxMessageSize != DefaultMaxMessageSize;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
     internal IEnumerable<KeyValuePair<string, string?>> WorkerEnvironment()
@@ -124,6 +137,11 @@ public sealed class InterpreterOptions
         if (MemoryLimit is { } memory && memory < MinimumMemoryLimit)
         {
             throw new ArgumentOutOfRangeException(nameof(MemoryLimit), memory, $"InterpreterOptions.MemoryLimit must be at least {MinimumMemoryLimit} bytes (32 MiB); a .NET worker cannot start with less.");
+        }
+
+        if (MaxMessageSize < MinimumMaxMessageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, $"InterpreterOptions.MaxMessageSize must be at least {MinimumMaxMessageSize} bytes (64 KiB).");
         }
 
         foreach (string name in (Environment?.Keys ?? []).Concat(SecretEnvironmentVariables ?? []))

@@ -133,4 +133,14 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
         int[] results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Interpreter.CallAsync(() => TestMethods.Add(i, i))));
         Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 2), results);
     }
+
+    [Fact]
+    public async Task Arguments_and_results_of_several_megabytes_travel_whole()
+    {
+        byte[] data = new byte[8 * 1024 * 1024];
+        Random.Shared.NextBytes(data);
+        byte[] echoed = await shared.Interpreter.CallAsync(() => TestMethods.Echo(data)).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(data.Length, echoed.Length);
+        Assert.True(data.Select(b => (byte)(b + 1)).SequenceEqual(echoed));
+    }
 }

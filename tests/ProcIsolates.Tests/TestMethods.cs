@@ -31,6 +31,12 @@ public static class TestMethods
 
     public static int Increment() => Interlocked.Increment(ref counter);
 
+    /// <summary>Returns <paramref name="size"/> bytes.</summary>
+    public static byte[] MakeBytes(int size) => new byte[size];
+
+    /// <summary>Returns the data with every byte incremented: a large argument and a large result.</summary>
+    public static byte[] Echo(byte[] data) => [.. data.Select(b => (byte)(b + 1))];
+
     public static void ResetCounter() => counter = 0;
 
     public static async Task ResetCounterAsync()

@@ -50,10 +50,13 @@ internal sealed class WorkerConnection
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
 
-    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink)
+    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize)
     {
         this.streams = streams;
-        rpc = RpcChannel.Create(streams.Rpc);
+        rpc = RpcChannel.Create(
+            streams.Rpc,
+            maxMessageSize,
+            size => Stop($"It sent a message of {size} bytes, more than InterpreterOptions.MaxMessageSize ({maxMessageSize}), and was killed."));
         channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason));
         this.sink = sink;
         this.process = process;
@@ -153,7 +156,7 @@ internal sealed class WorkerConnection
 
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, startTimeout.Token).ConfigureAwait(false);
-            return new WorkerConnection(process, pipe, endpoint, streams, stderr, sink);
+            return new WorkerConnection(process, pipe, endpoint, streams, stderr, sink, options.MaxMessageSize);
         }
         catch (Exception ex)
         {

@@ -32,12 +32,14 @@ public static class RpcChannel
 
     /// <summary>Creates a JSON-RPC connection over one channel of a multiplexed pipe (see <see cref="WorkerStreams"/>).</summary>
     /// <param name="pipe">The channel.</param>
+    /// <param name="maxIncomingMessageSize">The largest message accepted from the peer, in bytes.</param>
+    /// <param name="onTooLarge">Told the size of a larger message, which ends the connection.</param>
     /// <returns>The connection, not yet listening.</returns>
-    public static JsonRpc Create(IDuplexPipe pipe)
+    public static JsonRpc Create(IDuplexPipe pipe, int maxIncomingMessageSize = int.MaxValue, Action<long>? onTooLarge = null)
     {
         ArgumentNullException.ThrowIfNull(pipe);
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(MessageOptions);
-        return new JsonRpc(new LengthHeaderMessageHandler(pipe, formatter));
+        return new JsonRpc(new BoundedLengthHeaderMessageHandler(pipe, formatter, maxIncomingMessageSize, onTooLarge));
     }
 }
