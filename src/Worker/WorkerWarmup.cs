@@ -17,6 +17,9 @@ internal static class WorkerWarmup
     {
         try
         {
+            // Loading the library (and its channel support) here, while the main thread connects, keeps it off the
+            // path of the first request; InitializeAsync only checks that it is done.
+            HostLibrary.EnsureLoaded();
             RoundTrip(new CallRequest { DeclaringType = typeof(WorkerWarmup).AssemblyQualifiedName!, MethodName = nameof(Nothing), MetadataToken = 0, Arguments = [] });
             RoundTrip(new CallReply { Result = [0x90] });
             RoundTrip(new ExecRequest { CodeId = "warmup", Variables = new Dictionary<string, byte[]> { ["x"] = [0x01] } });
