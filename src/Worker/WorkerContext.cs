@@ -12,8 +12,12 @@ internal static class WorkerContext
     /// <summary>The channel-data stream to the host's broker, or <see langword="null"/> outside a worker.</summary>
     public static System.IO.Pipelines.IDuplexPipe? ChannelData { get; internal set; }
 
-    /// <summary>Runs after each exec or call, before its reply: channel readers acknowledge what the code read.</summary>
-    public static Action? OperationEnded { get; set; }
+    /// <summary>
+    /// Runs after each exec or call, before its reply: channel readers acknowledge what the code read, and the channel
+    /// frames the code sent are carried out by the host before the reply can reach it (they travel on another channel
+    /// of the pipe, so nothing else orders them).
+    /// </summary>
+    public static Func<Task>? OperationEnded { get; set; }
 
     /// <summary>Whether this process is a ProcIsolates worker.</summary>
     public static bool IsWorker => HostProcessId is not null;

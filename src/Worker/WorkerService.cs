@@ -68,7 +68,7 @@ internal sealed class WorkerService : IWorkerService
             error = Describe(ex, cancellationToken);
         }
 
-        WorkerContext.OperationEnded?.Invoke();
+        await EndOperationAsync().ConfigureAwait(false);
         (string stdout, string stderr) = output.Snapshot();
         return new ExecReply { Stdout = stdout, Stderr = stderr, DurationTicks = stopwatch.Elapsed.Ticks, Error = error };
     }
@@ -90,7 +90,7 @@ internal sealed class WorkerService : IWorkerService
         }
         finally
         {
-            WorkerContext.OperationEnded?.Invoke();
+            await EndOperationAsync().ConfigureAwait(false);
         }
     }
 
@@ -99,6 +99,14 @@ internal sealed class WorkerService : IWorkerService
     {
         onShutdown?.Invoke();
         return Task.CompletedTask;
+    }
+
+    private static async Task EndOperationAsync()
+    {
+        if (WorkerContext.OperationEnded is { } ended)
+        {
+            await ended().ConfigureAwait(false);
+        }
     }
 
     private static RemoteError Describe(Exception exception, CancellationToken cancellationToken) => exception switch

@@ -139,7 +139,7 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
     {
         byte[] data = new byte[8 * 1024 * 1024];
         Random.Shared.NextBytes(data);
-        byte[] echoed = await shared.Interpreter.CallAsync(() => TestMethods.Echo(data)).WaitAsync(TimeSpan.FromSeconds(60));
+        byte[] echoed = await shared.Interpreter.CallAsync(() => TestMethods.Incremented(data)).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(data.Length, echoed.Length);
         Assert.True(data.Select(b => (byte)(b + 1)).SequenceEqual(echoed));
     }

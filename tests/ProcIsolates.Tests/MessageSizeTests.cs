@@ -10,13 +10,13 @@ public sealed class MessageSizeTests
     {
         await using Interpreter interpreter = await Interpreters.CreateAsync(OneMebibyte);
         byte[] large = new byte[2 * 1024 * 1024];
-        MessageTooLargeException error = await Assert.ThrowsAsync<MessageTooLargeException>(() => interpreter.CallAsync(() => TestMethods.Echo(large)));
+        MessageTooLargeException error = await Assert.ThrowsAsync<MessageTooLargeException>(() => interpreter.CallAsync(() => TestMethods.Incremented(large)));
         Assert.Equal(1024 * 1024, error.Limit);
         Assert.True(error.Size >= large.Length);
         Assert.Contains("MaxMessageSize", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<MessageTooLargeException>(() => interpreter.ExecAsync("Console.Write(data.Length);", new Dictionary<string, object?> { ["data"] = large }));
 
-        Assert.Equal([2, 3], await interpreter.CallAsync(() => TestMethods.Echo(new byte[] { 1, 2 })));
+        Assert.Equal([2, 3], await interpreter.CallAsync(() => TestMethods.Incremented(new byte[] { 1, 2 })));
         Assert.Equal(InterpreterState.Idle, interpreter.State);
     }
 

@@ -35,7 +35,7 @@ public static class TestMethods
     public static byte[] MakeBytes(int size) => new byte[size];
 
     /// <summary>Returns the data with every byte incremented: a large argument and a large result.</summary>
-    public static byte[] Echo(byte[] data) => [.. data.Select(b => (byte)(b + 1))];
+    public static byte[] Incremented(byte[] data) => [.. data.Select(b => (byte)(b + 1))];
 
     public static void ResetCounter() => counter = 0;
 

@@ -36,6 +36,9 @@ public enum ChannelOp : byte
     /// <summary>Worker → host: <c>a</c> write slots granted on <c>channel</c> will not be used.</summary>
     ReturnCredit = 11,
 
+    /// <summary>Worker → host: answer <see cref="BarrierReply"/> <c>a</c> once every earlier frame is carried out (sent when a call ends, before its reply).</summary>
+    Barrier = 12,
+
     /// <summary>Host → worker: the answer to a demand; <c>flag</c>: the channel has ended (completed and drained).</summary>
     Deliver = 20,
 
@@ -53,4 +56,7 @@ public enum ChannelOp : byte
 
     /// <summary>Host → worker: the answer to <see cref="Create"/> number <c>a</c>: channel <c>channel</c>, capacity <c>b</c>.</summary>
     Created = 25,
+
+    /// <summary>Host → worker: every frame before <see cref="Barrier"/> number <c>a</c> has been carried out.</summary>
+    BarrierReply = 26,
 }

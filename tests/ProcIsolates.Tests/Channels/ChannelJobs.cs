@@ -108,6 +108,21 @@ public static class ChannelJobs
         return await input.ReadAsync(timeout.Token);
     }
 
+    /// <summary>Reads <paramref name="count"/> items as fast as it can (so its batches grow), and returns them.</summary>
+    public static async Task<int[]> ReadSome(ChannelReader<int> input, int count)
+    {
+        var taken = new List<int>();
+        while (taken.Count < count && await input.WaitToReadAsync())
+        {
+            while (taken.Count < count && input.TryRead(out int item))
+            {
+                taken.Add(item);
+            }
+        }
+
+        return [.. taken];
+    }
+
     /// <summary>TryRead once; -1 when it returns false.</summary>
     public static int TryReadOne(ChannelReader<int> input) => input.TryRead(out int item) ? item : -1;
 

@@ -159,6 +159,12 @@ internal sealed class BrokerSession
             return;
         }
 
+        if (frame.Op == ChannelOp.Barrier)
+        {
+            Send(new ChannelFrame { Op = ChannelOp.BarrierReply, A = frame.A });
+            return;
+        }
+
         if (frame.Items is not null)
         {
             throw new ChannelProtocolException("Only the host delivers items.");

@@ -12,6 +12,8 @@ namespace ProcIsolates.Channels.Remote;
 /// </summary>
 internal sealed class ChannelClient
 {
+    private static readonly TimeSpan BarrierTimeout = TimeSpan.FromSeconds(10);
+
     private static readonly Lazy<ChannelClient> Current = new(() => new ChannelClient(
         WorkerContext.ChannelData ?? throw new InvalidOperationException("This worker has no channel connection to its host.")));
 
@@ -21,6 +23,7 @@ internal sealed class ChannelClient
     private readonly Lock sendGate = new();
     private long lastRequest;
     private volatile bool hostGone;
+    private int sentSinceBarrier;
 
     private ChannelClient(IDuplexPipe pipe)
     {
@@ -104,17 +107,45 @@ internal sealed class ChannelClient
 
             frame.Acks = acks;
             output.Send(frame);
+            sentSinceBarrier = 1;
         }
     }
 
-    private void ReleaseAfterOperation()
+    private async Task ReleaseAfterOperation()
     {
         foreach (RemoteChannelCore core in cores.Values)
         {
             core.ReleaseUnused();
         }
 
-        Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: true);
+        if (cores.Values.Any(core => core.HasUnacknowledged))
+        {
+            Send(new ChannelFrame { Op = ChannelOp.Ack }, releaseCurrent: true);
+        }
+
+        if (Interlocked.Exchange(ref sentSinceBarrier, 0) == 0)
+        {
+            return; // This call sent nothing on a channel.
+        }
+
+        // A barrier: once the host answers it, every frame above (a TryWrite's item, say) is in the broker, so the
+        // call's reply cannot overtake them and, for instance, have the host complete a channel before they arrive.
+        long request = Interlocked.Increment(ref lastRequest);
+        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        requests[request] = reply;
+        Send(new ChannelFrame { Op = ChannelOp.Barrier, A = request }, releaseCurrent: false);
+        Interlocked.Exchange(ref sentSinceBarrier, 0);
+        if (!hostGone)
+        {
+            try
+            {
+                await reply.Task.WaitAsync(BarrierTimeout).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or InterpreterException)
+            {
+                // The host is gone or stuck; the reply goes out anyway, and the worker exits with its host.
+            }
+        }
     }
 
     private async Task ReadAsync(PipeReader input)
@@ -149,6 +180,13 @@ internal sealed class ChannelClient
                 if (requests.TryRemove(frame.A, out TaskCompletionSource<long>? count))
                 {
                     count.TrySetResult(frame.B);
+                }
+
+                break;
+            case ChannelOp.BarrierReply:
+                if (requests.TryRemove(frame.A, out TaskCompletionSource<long>? barrier))
+                {
+                    barrier.TrySetResult(0);
                 }
 
                 break;

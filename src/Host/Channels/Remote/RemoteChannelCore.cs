@@ -32,6 +32,7 @@ internal sealed class RemoteChannelCore : IChannelCore
     private Exception? closeError;
     private int credits;
     private bool returnUnreadWanted;
+    private TaskCompletionSource? returning;
     private int batch = 1;
     private long lastHandOut;
     private bool draining;
@@ -335,6 +336,18 @@ internal sealed class RemoteChannelCore : IChannelCore
         }
     }
 
+    /// <summary>Whether this end's reader handed out items not yet acknowledged.</summary>
+    public bool HasUnacknowledged
+    {
+        get
+        {
+            lock (gate)
+            {
+                return finished + current > 0;
+            }
+        }
+    }
+
     /// <summary>
     /// The code that used this end has finished its exec or call: items fetched and not read go back to the head of
     /// the channel for other readers, and write slots not used go back to the broker.
@@ -348,8 +361,7 @@ internal sealed class RemoteChannelCore : IChannelCore
             draining = writeStreak = false;
             if (demand is null)
             {
-                unread = buffer.Count;
-                buffer.Clear();
+                unread = TakeBufferForReturn();
             }
             else
             {
@@ -370,11 +382,41 @@ internal sealed class RemoteChannelCore : IChannelCore
         SendReturns(unread, unusedCredits);
     }
 
+    /// <summary>
+    /// Under the lock: empties the buffer for a return, and holds further fetches back until the return is sent. The
+    /// broker returns the last items it delivered, so a fetch answered before the return arrived would be returned in
+    /// place of these (delivered and returned: a duplicate).
+    /// </summary>
+    private int TakeBufferForReturn()
+    {
+        int count = buffer.Count;
+        buffer.Clear();
+        if (count > 0)
+        {
+            demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            returning = demand;
+        }
+
+        return count;
+    }
+
     private void SendReturns(int unread, int unusedCredits)
     {
         if (unread > 0)
         {
             client.Send(new ChannelFrame { Op = ChannelOp.ReturnUnread, Channel = Handle.Id, A = unread }, releaseCurrent: false);
+            TaskCompletionSource? sent;
+            lock (gate)
+            {
+                sent = returning;
+                returning = null;
+                if (ReferenceEquals(demand, sent))
+                {
+                    demand = null;
+                }
+            }
+
+            sent?.TrySetResult(); // Readers waiting meanwhile fetch again, after the return.
         }
 
         if (unusedCredits > 0)
@@ -411,8 +453,7 @@ internal sealed class RemoteChannelCore : IChannelCore
                     if (returnUnreadWanted)
                     {
                         returnUnreadWanted = false;
-                        unread = buffer.Count;
-                        buffer.Clear();
+                        unread = TakeBufferForReturn();
                     }
 
                     break;
