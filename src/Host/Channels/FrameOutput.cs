@@ -17,18 +17,6 @@ internal sealed class FrameOutput
 
     public FrameOutput(PipeWriter writer) => this.writer = writer;
 
-    /// <summary>Whether the stream has failed or ended; frames sent after that are dropped.</summary>
-    public bool IsBroken
-    {
-        get
-        {
-            lock (gate)
-            {
-                return broken;
-            }
-        }
-    }
-
     /// <summary>Queues a frame; it is flushed shortly on a pool thread.</summary>
     public void Send(ChannelFrame frame)
     {

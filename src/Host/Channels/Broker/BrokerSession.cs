@@ -32,9 +32,6 @@ internal sealed class BrokerSession
     /// <summary>Completes when the stream has ended and the session is closed.</summary>
     public Task Reading { get; }
 
-    /// <summary>Writes dropped because they reached a completed channel (a race between processes).</summary>
-    public int DroppedWrites { get; set; }
-
     public void Send(ChannelFrame frame) => output.Send(frame);
 
     /// <summary>Remembers a channel this worker used, so that <see cref="Close"/> can release it.</summary>

@@ -327,8 +327,7 @@ internal sealed class BrokeredChannel : IChannelCore
                     session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, ErrorType = typeof(ChannelClosedException).FullName, ErrorMessage = "The channel was completed before the item arrived." });
                 }
 
-                session.DroppedWrites++;
-                return;
+                return; // A write that crossed a Complete from another process: dropped (confirmed as refused if asked).
             }
 
             if (state.Credits > 0)

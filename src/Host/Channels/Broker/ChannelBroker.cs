@@ -16,9 +16,6 @@ internal static class ChannelBroker
 
     static ChannelBroker() => Diagnostics.ProcIsolatesTelemetry.ObserveChannels(() => Channels.Count);
 
-    /// <summary>Channels created and not yet ended.</summary>
-    public static int LiveCount => Channels.Count;
-
     /// <summary>Creates a channel.</summary>
     /// <param name="capacity"><see langword="null"/> for unbounded, 0 for rendezvous, else the bound.</param>
     public static BrokeredChannel Create(int? capacity)
