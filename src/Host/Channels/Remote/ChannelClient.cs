@@ -57,9 +57,7 @@ internal sealed class ChannelClient
     /// <summary>Asks the host's broker for a new channel.</summary>
     public RemoteChannelCore Create(int? capacity)
     {
-        long request = Interlocked.Increment(ref lastRequest);
-        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        requests[request] = reply;
+        TaskCompletionSource<long> reply = NewRequest(out long request);
         Send(new ChannelFrame { Op = ChannelOp.Create, Channel = request, A = capacity ?? ChannelHandle.Unbounded }, releaseCurrent: false);
         long id = Await(request, reply);
         var core = new RemoteChannelCore(this, new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel));
@@ -69,11 +67,18 @@ internal sealed class ChannelClient
     /// <summary>Sends a request and waits for the number that answers it (a count).</summary>
     public long Request(long channel, ChannelOp op)
     {
-        long request = Interlocked.Increment(ref lastRequest);
-        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        requests[request] = reply;
+        TaskCompletionSource<long> reply = NewRequest(out long request);
         Send(new ChannelFrame { Op = op, Channel = channel, A = request }, releaseCurrent: false);
         return Await(request, reply);
+    }
+
+    /// <summary>Registers a request whose answer (a number) the reading loop hands back by request number.</summary>
+    private TaskCompletionSource<long> NewRequest(out long request)
+    {
+        request = Interlocked.Increment(ref lastRequest);
+        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        requests[request] = reply;
+        return reply;
     }
 
     private long Await(long request, TaskCompletionSource<long> reply)
@@ -130,9 +135,7 @@ internal sealed class ChannelClient
 
         // A barrier: once the host answers it, every frame above (a TryWrite's item, say) is in the broker, so the
         // call's reply cannot overtake them and, for instance, have the host complete a channel before they arrive.
-        long request = Interlocked.Increment(ref lastRequest);
-        var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        requests[request] = reply;
+        TaskCompletionSource<long> reply = NewRequest(out long request);
         Send(new ChannelFrame { Op = ChannelOp.Barrier, A = request }, releaseCurrent: false);
         Interlocked.Exchange(ref sentSinceBarrier, 0);
         if (!hostGone)
