@@ -4,22 +4,27 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ProcIsolates.Calls;
 using ProcIsolates.Compilation;
 using ProcIsolates.Diagnostics;
+using ProcIsolates.InProcess;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Serialization;
+using ProcIsolates.Worker;
 using ProcIsolates.Workers;
 
 namespace ProcIsolates;
 
 /// <summary>
-/// An isolated interpreter: a worker process of its own (or, for <see cref="Interpreters.Main"/>, the host process).
-/// Run code strings in it with <see cref="ExecAsync"/> and static methods with <c>CallAsync</c>; close it with
+/// An isolated interpreter: a worker process of its own by default, or code in the host process isolated by an
+/// assembly load context or not at all (see <see cref="Isolation"/>); <see cref="Interpreters.Main"/> is the host
+/// itself. Run code strings in it with <see cref="ExecAsync"/> and static methods with <c>CallAsync</c>; close it with
 /// <see cref="CloseAsync"/> or <see cref="DisposeAsync"/>. Calls may run concurrently.
 /// </summary>
 public sealed class Interpreter : IAsyncDisposable
 {
     private readonly InterpreterOptions options;
     private readonly IWorkerService? inProcess;
+    private readonly InterpreterLoadContext? loadContext;
+    private readonly CancellationTokenSource? inProcessLifetime;
     private readonly int hostProcessId;
     private readonly ILogger logger;
     private readonly Lock gate = new();
@@ -30,12 +35,14 @@ public sealed class Interpreter : IAsyncDisposable
     private volatile InterpreterState lifecycle;
     private int running;
 
-    private Interpreter(long id, InterpreterKind kind, InterpreterOptions options, IWorkerService? inProcess, int processId)
+    private Interpreter(long id, InterpreterKind kind, InterpreterOptions options, IWorkerService? inProcess, int processId, InterpreterLoadContext? loadContext = null)
     {
         Id = id;
         Kind = kind;
         this.options = options;
         this.inProcess = inProcess;
+        this.loadContext = loadContext;
+        inProcessLifetime = kind is InterpreterKind.AssemblyLoadContext or InterpreterKind.Thread ? new CancellationTokenSource() : null;
         hostProcessId = processId;
         logger = options.LoggerFactory is { } factory ? new SafeLogger(factory.CreateLogger(InterpreterLog.Category)) : NullLogger.Instance;
         lifecycle = InterpreterState.Starting;
@@ -161,20 +168,22 @@ public sealed class Interpreter : IAsyncDisposable
     /// <summary>
     /// Closes the interpreter: asks its worker to exit, and kills it if it has not within
     /// <see cref="InterpreterOptions.ShutdownTimeout"/>. Idempotent; calls still in flight fail with
-    /// <see cref="InterpreterClosedException"/>. The main interpreter lives as long as the process, so closing it does nothing.
+    /// <see cref="InterpreterClosedException"/>. An in-process interpreter's running code sees its cancellation token
+    /// cancelled (it cannot be killed), and its assembly load context is unloaded. The main interpreter lives as long
+    /// as the process, so closing it does nothing.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting for a graceful exit: the worker is killed at once.</param>
     /// <returns>A task that completes when the worker has exited and its pipe is gone.</returns>
     public Task CloseAsync(CancellationToken cancellationToken = default)
     {
-        if (inProcess is not null || Kind == InterpreterKind.Main)
+        if (Kind == InterpreterKind.Main || (inProcess is not null && inProcessLifetime is null))
         {
             return Task.CompletedTask;
         }
 
         lock (gate)
         {
-            return closing ??= CloseCoreAsync(cancellationToken);
+            return closing ??= inProcessLifetime is not null ? CloseInProcess() : CloseCoreAsync(cancellationToken);
         }
     }
 
@@ -186,7 +195,13 @@ public sealed class Interpreter : IAsyncDisposable
     /// <returns>The description.</returns>
     public override string ToString()
     {
-        string kind = Kind == InterpreterKind.Main ? "main" : "process";
+        string kind = Kind switch
+        {
+            InterpreterKind.Main => "main",
+            InterpreterKind.AssemblyLoadContext => "assembly load context",
+            InterpreterKind.Thread => "thread",
+            _ => "process",
+        };
         InterpreterState state = State;
         return state is InterpreterState.Closed or InterpreterState.Crashed
             ? $"Interpreter(Id={Id}, {kind}, pid={ProcessId}, {state.ToString().ToLowerInvariant()})"
@@ -204,6 +219,17 @@ public sealed class Interpreter : IAsyncDisposable
     {
         var interpreter = new Interpreter(id, kind, InterpreterOptions.Default, inProcess: null, processId);
         interpreter.lifecycle = InterpreterState.Idle;
+        return interpreter;
+    }
+
+    /// <summary>Makes an interpreter that runs its code in this process, on the host's assemblies or in a load context of its own.</summary>
+    internal static Interpreter StartInProcess(long id, InterpreterOptions options)
+    {
+        InterpreterLoadContext? context = options.Isolation == Isolation.AssemblyLoadContext ? new InterpreterLoadContext(id) : null;
+        InterpreterKind kind = context is null ? InterpreterKind.Thread : InterpreterKind.AssemblyLoadContext;
+        var interpreter = new Interpreter(id, kind, options, new WorkerService(loadContext: context), Environment.ProcessId, context);
+        interpreter.lifecycle = InterpreterState.Idle;
+        InterpreterLog.Started(interpreter.logger, id, Environment.ProcessId);
         return interpreter;
     }
 
@@ -356,7 +382,7 @@ public sealed class Interpreter : IAsyncDisposable
             if (inProcess is not null)
             {
                 deadline.Arm();
-                return await send(inProcess, null, cancellationToken).ConfigureAwait(false);
+                return await SendInProcessAsync(send, cancellationToken).ConfigureAwait(false);
             }
 
             WorkerConnection connection = await CurrentWorkerAsync(deadline.CallerToken).ConfigureAwait(false);
@@ -367,6 +393,49 @@ public sealed class Interpreter : IAsyncDisposable
         {
             Interlocked.Decrement(ref running);
         }
+    }
+
+    /// <summary>
+    /// Runs an exec or call in this process. Such code cannot be killed: when cancelled (or its interpreter closed) it
+    /// has <see cref="InterpreterOptions.CancellationGracePeriod"/> to stop through its token, then the caller stops
+    /// waiting and the code is left to run to its end.
+    /// </summary>
+    private async Task<TReply> SendInProcessAsync<TReply>(Func<IWorkerService, WorkerConnection?, CancellationToken, Task<TReply>> send, CancellationToken cancellationToken)
+    {
+        CurrentInterpreter.Set(this);
+        using CancellationTokenSource? linked = inProcessLifetime is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, inProcessLifetime.Token);
+        CancellationToken token = linked?.Token ?? cancellationToken;
+        Task<TReply> work = send(inProcess!, null, token);
+        try
+        {
+            try
+            {
+                return await work.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return await work.WaitAsync(options.CancellationGracePeriod, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            ThrowIfUnusable(); // Closed meanwhile: that is what the caller should see.
+            throw ex is OperationCanceledException ? ex : new OperationCanceledException($"Interpreter {Id} runs in this process and its code did not stop within the grace period; it was left running.", ex, token);
+        }
+    }
+
+    private Task CloseInProcess()
+    {
+        lock (gate)
+        {
+            lifecycle = InterpreterState.Closed;
+        }
+
+        Interpreters.Unregister(this);
+        inProcessLifetime!.Cancel();
+        loadContext?.Unload();
+        InterpreterLog.Closed(logger, Id);
+        return Task.CompletedTask;
     }
 
     private async Task<WorkerConnection> CurrentWorkerAsync(CancellationToken cancellationToken)

@@ -5,6 +5,15 @@ namespace ProcIsolates;
 /// <summary>How to start and run an interpreter.</summary>
 public sealed class InterpreterOptions
 {
+    /// <summary>
+    /// How the interpreter is isolated: <see cref="ProcIsolates.Isolation.Process"/> (the default) for a worker process of
+    /// its own; <see cref="ProcIsolates.Isolation.AssemblyLoadContext"/> or <see cref="ProcIsolates.Isolation.Thread"/> to
+    /// run in this process. The options that shape a worker process (<see cref="MemoryLimit"/>,
+    /// <see cref="Environment"/>, <see cref="SecretEnvironmentVariables"/>, <see cref="WorkingDirectory"/>, the
+    /// garbage collector and JIT knobs) need <see cref="ProcIsolates.Isolation.Process"/>; the others apply to all levels.
+    /// </summary>
+    public Isolation Isolation { get; init; } = Isolation.Process;
+
     /// <summary>How long the worker may take to start and connect; 30 seconds by default.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -81,10 +90,12 @@ public sealed class InterpreterOptions
     internal const long MinimumMemoryLimit = 32L * 1024 * 1024;
 
     /// <summary>Whether these options change how the worker process is started, so that a spare started with defaults will not do.</summary>
-    internal bool ShapesWorkerProcess =>
+    internal bool ShapesWorkerProcess => SetsProcessOptions || MaxMessageSize != DefaultMaxMessageSize;
+
+    /// <summary>Whether options that only a process can have are set (the message size, by contrast, is ignored in-process: nothing crosses a pipe).</summary>
+    private bool SetsProcessOptions =>
         MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
-        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null
-        || MaxMessageSize != DefaultMaxMessageSize;
+        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
     internal IEnumerable<KeyValuePair<string, string?>> WorkerEnvironment()
@@ -126,6 +137,18 @@ public sealed class InterpreterOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Isolation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Isolation), Isolation, "InterpreterOptions.Isolation must be Process, AssemblyLoadContext or Thread.");
+        }
+
+        if (Isolation != Isolation.Process && SetsProcessOptions)
+        {
+            throw new ArgumentException(
+                $"InterpreterOptions.Isolation is {Isolation}, which runs code in this process: MemoryLimit, Environment, SecretEnvironmentVariables, WorkingDirectory and the garbage collector and JIT options need Isolation.Process.",
+                nameof(Isolation));
+        }
+
         Check(StartTimeout, nameof(StartTimeout));
         Check(ShutdownTimeout, nameof(ShutdownTimeout));
         Check(CancellationGracePeriod, nameof(CancellationGracePeriod));

@@ -22,10 +22,15 @@ public static class Interpreters
     /// </summary>
     public static Interpreter Main => MainInterpreter.Value;
 
-    /// <summary>The interpreter the calling code runs in: inside a worker that worker's interpreter (with the id the host sees), else <see cref="Main"/>.</summary>
-    public static Interpreter Current => WorkerContext.IsWorker ? CurrentWorker.Value : Main;
+    /// <summary>
+    /// The interpreter the calling code runs in: inside an exec or call of an in-process interpreter that interpreter,
+    /// inside a worker that worker's interpreter (with the id the host sees), else <see cref="Main"/>.
+    /// </summary>
+    public static Interpreter Current => InProcess.CurrentInterpreter.Value ?? (WorkerContext.IsWorker ? CurrentWorker.Value : Main);
 
-    /// <summary>Starts a new interpreter in a worker process of its own.</summary>
+    /// <summary>
+    /// Starts a new interpreter: in a worker process of its own, or in this process as <see cref="InterpreterOptions.Isolation"/> says.
+    /// </summary>
     /// <param name="options">How to start and run it; defaults when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the start (the worker is then killed).</param>
     /// <returns>The interpreter, ready to run code.</returns>
@@ -36,11 +41,19 @@ public static class Interpreters
         options ??= InterpreterOptions.Default;
         options.Validate();
         InstallExitHook();
+        cancellationToken.ThrowIfCancellationRequested();
         long id = Interlocked.Increment(ref lastId);
-        Interpreter interpreter = await Interpreter.StartAsync(id, options, cancellationToken).ConfigureAwait(false);
+        bool inProcess = options.Isolation != Isolation.Process;
+        Interpreter interpreter = inProcess
+            ? Interpreter.StartInProcess(id, options)
+            : await Interpreter.StartAsync(id, options, cancellationToken).ConfigureAwait(false);
         Live[id] = interpreter;
         Diagnostics.ProcIsolatesTelemetry.Created.Add(1);
-        Workers.SpareWorkers.Replenish();
+        if (!inProcess)
+        {
+            Workers.SpareWorkers.Replenish();
+        }
+
         return interpreter;
     }
 

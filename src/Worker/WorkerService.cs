@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.Loader;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Serialization;
@@ -8,18 +9,29 @@ using ProcIsolates.Worker.Execution;
 namespace ProcIsolates.Worker;
 
 /// <summary>
-/// Serves one interpreter's requests. A worker process serves it over its pipe; the host's main interpreter uses an
-/// instance in-process, so the two run code the same way.
+/// Serves one interpreter's requests. A worker process serves it over its pipe; in-process interpreters (the main
+/// one, and those isolated by an assembly load context or not at all) call an instance directly, so all run code the
+/// same way.
 /// </summary>
 internal sealed class WorkerService : IWorkerService
 {
-    private readonly CodeCache code = new();
+    private readonly CodeCache code;
     private readonly MethodDispatcher dispatcher = new();
     private readonly Action? onShutdown;
+    private readonly AssemblyLoadContext? loadContext;
 
     /// <summary>Initializes a new instance of the <see cref="WorkerService"/> class.</summary>
     /// <param name="onShutdown">Called when the host asks the worker to exit.</param>
-    public WorkerService(Action? onShutdown = null) => this.onShutdown = onShutdown;
+    /// <param name="loadContext">
+    /// Where code and the methods it calls load: <see langword="null"/> for the default context. Requests run with it as
+    /// the contextual reflection context, so that type names resolve in it.
+    /// </param>
+    public WorkerService(Action? onShutdown = null, AssemblyLoadContext? loadContext = null)
+    {
+        this.onShutdown = onShutdown;
+        this.loadContext = loadContext;
+        code = new CodeCache(loadContext ?? AssemblyLoadContext.Default);
+    }
 
     /// <inheritdoc/>
     public Task<int> PingAsync(CancellationToken cancellationToken) => Task.FromResult(Environment.ProcessId);
@@ -53,6 +65,7 @@ internal sealed class WorkerService : IWorkerService
             await Task.Run(
                 async () =>
                 {
+                    using AssemblyLoadContext.ContextualReflectionScope? reflection = loadContext?.EnterContextualReflection();
                     using ConsoleCapture.Scope capture = ConsoleCapture.Begin(output);
                     ExecScope.Enter(request.Variables, cancellationToken);
                     object?[]? arguments = entryPoint.GetParameters().Length == 0 ? null : [Array.Empty<string>()];
@@ -82,6 +95,7 @@ internal sealed class WorkerService : IWorkerService
             // Yield first: StreamJsonRpc runs the synchronous start of a method on its reading path, so a method that
             // blocks would hold up every later request (CallTests.A_blocking_call_does_not_hold_up_other_calls).
             await Task.Yield();
+            using AssemblyLoadContext.ContextualReflectionScope? reflection = loadContext?.EnterContextualReflection();
             return new CallReply { Result = await dispatcher.InvokeAsync(request, cancellationToken).ConfigureAwait(false) };
         }
         catch (Exception ex)

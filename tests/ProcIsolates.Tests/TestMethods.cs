@@ -26,6 +26,7 @@ public sealed class Dog : Animal
 public static class TestMethods
 {
     private static int counter;
+    private static string? marker;
 
     public static int Counter => counter;
 
@@ -38,6 +39,12 @@ public static class TestMethods
     public static byte[] Incremented(byte[] data) => [.. data.Select(b => (byte)(b + 1))];
 
     public static void ResetCounter() => counter = 0;
+
+    public static void SetMarker(string value) => marker = value;
+
+    public static string? GetMarker() => marker;
+
+    public static long CurrentInterpreterId() => Interpreters.Current.Id;
 
     public static async Task ResetCounterAsync()
     {

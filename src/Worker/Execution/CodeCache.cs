@@ -5,10 +5,12 @@ using System.Runtime.Loader;
 namespace ProcIsolates.Worker.Execution;
 
 /// <summary>
-/// The compiled exec assemblies this interpreter has loaded, by content id. They load into the default context,
-/// so that they see the app's own assemblies and the statics they touch live as long as the interpreter.
+/// The compiled exec assemblies this interpreter has loaded, by content id. They load into the interpreter's context
+/// (the default one in a worker), so that they see the app's own assemblies and the statics they touch live as long
+/// as the interpreter.
 /// </summary>
-internal sealed class CodeCache
+/// <param name="loadContext">Where the assemblies load.</param>
+internal sealed class CodeCache(AssemblyLoadContext loadContext)
 {
     private readonly ConcurrentDictionary<string, Lazy<MethodInfo>> entryPoints = new(StringComparer.Ordinal);
 
@@ -31,7 +33,7 @@ internal sealed class CodeCache
 
         return entryPoints.GetOrAdd(codeId, _ => new Lazy<MethodInfo>(() =>
         {
-            Assembly loaded = AssemblyLoadContext.Default.LoadFromStream(new MemoryStream(assembly));
+            Assembly loaded = loadContext.LoadFromStream(new MemoryStream(assembly));
             return loaded.EntryPoint ?? throw new InvalidOperationException($"The code '{codeId}' has no entry point.");
         })).Value;
     }
