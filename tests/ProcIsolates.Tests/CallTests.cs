@@ -1,59 +1,66 @@
 namespace ProcIsolates.Tests;
 
-public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedInterpreter>
+public sealed class CallTests(SharedInterpreters shared) : IClassFixture<SharedInterpreters>
 {
-    private Interpreter Interpreter => shared.Interpreter;
-
-    [Fact]
-    public async Task Primitives_and_strings_travel_both_ways()
+    [Theory]
+    [AllIsolations]
+    public async Task Primitives_and_strings_travel_both_ways(Isolation isolation)
     {
+        Interpreter interpreter = await shared.For(isolation);
         int a = 20;
-        Assert.Equal(42, await Interpreter.CallAsync(() => TestMethods.Add(a, 22)));
-        Assert.Equal(long.MaxValue, await Interpreter.CallAsync(() => TestMethods.Echo(long.MaxValue)));
-        Assert.Equal(3.25, await Interpreter.CallAsync(() => TestMethods.Echo(3.25)));
-        Assert.True(await Interpreter.CallAsync(() => TestMethods.Echo(true)));
-        Assert.Equal("héllo ✓", await Interpreter.CallAsync(() => TestMethods.Echo("héllo ✓")));
-        Assert.Null(await Interpreter.CallAsync(() => TestMethods.Echo<string?>(null)));
-        Assert.Equal(Color.Green, await Interpreter.CallAsync(() => TestMethods.Echo(Color.Green)));
+        Assert.Equal(42, await interpreter.CallAsync(() => TestMethods.Add(a, 22)));
+        Assert.Equal(long.MaxValue, await interpreter.CallAsync(() => TestMethods.Echo(long.MaxValue)));
+        Assert.Equal(3.25, await interpreter.CallAsync(() => TestMethods.Echo(3.25)));
+        Assert.True(await interpreter.CallAsync(() => TestMethods.Echo(true)));
+        Assert.Equal("héllo ✓", await interpreter.CallAsync(() => TestMethods.Echo("héllo ✓")));
+        Assert.Null(await interpreter.CallAsync(() => TestMethods.Echo<string?>(null)));
+        Assert.Equal(Color.Green, await interpreter.CallAsync(() => TestMethods.Echo(Color.Green)));
         var guid = Guid.NewGuid();
-        Assert.Equal(guid, await Interpreter.CallAsync(() => TestMethods.Echo(guid)));
+        Assert.Equal(guid, await interpreter.CallAsync(() => TestMethods.Echo(guid)));
         var when = new DateTime(2026, 11, 25, 1, 2, 3, DateTimeKind.Utc);
-        Assert.Equal(when, await Interpreter.CallAsync(() => TestMethods.Echo(when)));
-        Assert.Equal(12.5m, await Interpreter.CallAsync(() => TestMethods.Echo(12.5m)));
+        Assert.Equal(when, await interpreter.CallAsync(() => TestMethods.Echo(when)));
+        Assert.Equal(12.5m, await interpreter.CallAsync(() => TestMethods.Echo(12.5m)));
     }
 
-    [Fact]
-    public async Task Arrays_collections_and_tuples_travel()
+    [Theory]
+    [AllIsolations]
+    public async Task Arrays_collections_and_tuples_travel(Isolation isolation)
     {
-        Assert.Equal(new[] { 1, 2, 3 }, await Interpreter.CallAsync(() => TestMethods.Echo(new[] { 1, 2, 3 })));
-        Assert.Equal(new[] { "a", "b" }, await Interpreter.CallAsync(() => TestMethods.Echo(new List<string> { "a", "b" })));
+        Interpreter interpreter = await shared.For(isolation);
+        Assert.Equal(new[] { 1, 2, 3 }, await interpreter.CallAsync(() => TestMethods.Echo(new[] { 1, 2, 3 })));
+        Assert.Equal(new[] { "a", "b" }, await interpreter.CallAsync(() => TestMethods.Echo(new List<string> { "a", "b" })));
         var map = new Dictionary<string, int> { ["x"] = 1, ["y"] = 2 };
-        Assert.Equal(map, await Interpreter.CallAsync(() => TestMethods.Echo(map)));
+        Assert.Equal(map, await interpreter.CallAsync(() => TestMethods.Echo(map)));
         var pair = (1, "one");
-        Assert.Equal(pair, await Interpreter.CallAsync(() => TestMethods.Echo(pair)));
+        Assert.Equal(pair, await interpreter.CallAsync(() => TestMethods.Echo(pair)));
         byte[] bytes = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
-        Assert.Equal(bytes, await Interpreter.CallAsync(() => TestMethods.Echo(bytes)));
+        Assert.Equal(bytes, await interpreter.CallAsync(() => TestMethods.Echo(bytes)));
     }
 
-    [Fact]
-    public async Task Records_travel_through_their_constructors()
+    [Theory]
+    [AllIsolations]
+    public async Task Records_travel_through_their_constructors(Isolation isolation)
     {
-        Assert.Equal(new Point(2, 1), await Interpreter.CallAsync(() => TestMethods.Mirror(new Point(1, 2))));
+        Interpreter interpreter = await shared.For(isolation);
+        Assert.Equal(new Point(2, 1), await interpreter.CallAsync(() => TestMethods.Mirror(new Point(1, 2))));
         var made = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        Shape grown = await Interpreter.CallAsync(() => TestMethods.Grow(new Shape("square", new[] { new Point(1, 1), new Point(2, 2) }, Color.Red, made)));
+        Shape grown = await interpreter.CallAsync(() => TestMethods.Grow(new Shape("square", new[] { new Point(1, 1), new Point(2, 2) }, Color.Red, made)));
         Assert.Equal("square", grown.Name);
         Assert.Equal([new Point(2, 2), new Point(4, 4)], grown.Corners);
         Assert.Equal(Color.Red, grown.Color);
         Assert.Equal(made, grown.Made);
     }
 
-    [Fact]
-    public async Task Async_void_and_value_task_methods_are_awaited()
+    [Theory]
+    [InlineData(Isolation.Process)]
+    [InlineData(Isolation.AssemblyLoadContext)]
+    public async Task Async_void_and_value_task_methods_are_awaited(Isolation isolation)
     {
-        Assert.Equal("ab", await Interpreter.CallAsync(() => TestMethods.ConcatAsync("a", "b")));
-        Assert.Equal(14, await Interpreter.CallAsync(() => TestMethods.DoubleAsync(7)));
+        Interpreter interpreter = await shared.For(isolation);
+        Assert.Equal("ab", await interpreter.CallAsync(() => TestMethods.ConcatAsync("a", "b")));
+        Assert.Equal(14, await interpreter.CallAsync(() => TestMethods.DoubleAsync(7)));
 
-        await using Interpreter own = await Interpreters.CreateAsync();
+        await using Interpreter own = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = isolation });
         await own.CallAsync(() => TestMethods.Increment());
         await own.CallAsync(() => TestMethods.ResetCounter());
         Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
@@ -62,26 +69,32 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
         Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
     }
 
-    [Fact]
-    public async Task Framework_methods_can_be_called_too()
+    [Theory]
+    [AllIsolations]
+    public async Task Framework_methods_can_be_called_too(Isolation isolation)
     {
-        Assert.Equal(Interpreter.ProcessId, await Interpreter.CallAsync(() => Environment.ProcessId));
-        Assert.Equal(5, await Interpreter.CallAsync(() => Math.Max(2, 5)));
+        Interpreter interpreter = await shared.For(isolation);
+        Assert.Equal(interpreter.ProcessId, await interpreter.CallAsync(() => Environment.ProcessId));
+        Assert.Equal(5, await interpreter.CallAsync(() => Math.Max(2, 5)));
     }
 
-    [Fact]
-    public async Task A_method_that_throws_fails_with_ExecutionFailedException()
+    [Theory]
+    [AllIsolations]
+    public async Task A_method_that_throws_fails_with_ExecutionFailedException(Isolation isolation)
     {
-        var ex = await Assert.ThrowsAsync<ExecutionFailedException>(() => Interpreter.CallAsync(() => TestMethods.Throw("no luck")));
+        Interpreter interpreter = await shared.For(isolation);
+        var ex = await Assert.ThrowsAsync<ExecutionFailedException>(() => interpreter.CallAsync(() => TestMethods.Throw("no luck")));
         Assert.Equal("System.InvalidOperationException", ex.RemoteTypeName);
         Assert.Equal("no luck", ex.RemoteMessage);
         Assert.Contains(nameof(TestMethods.Throw), ex.RemoteStackTrace, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task An_argument_that_is_not_shareable_fails_before_anything_is_sent()
+    [Theory]
+    [InlineData(Isolation.Process)]
+    [InlineData(Isolation.AssemblyLoadContext)]
+    public async Task An_argument_that_is_not_shareable_fails_before_anything_is_sent(Isolation isolation)
     {
-        await using Interpreter own = await Interpreters.CreateAsync();
+        await using Interpreter own = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = isolation });
         var ex = await Assert.ThrowsAsync<NotShareableException>(() => own.CallAsync(() => TestMethods.RunDelegate(() => TestMethods.Increment())));
         Assert.Equal(typeof(Action).FullName, ex.ValueTypeName);
         Assert.Contains("'action'", ex.Message, StringComparison.Ordinal);
@@ -92,34 +105,41 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
         Assert.Equal(0, await own.CallAsync(() => TestMethods.Counter));
     }
 
-    [Fact]
-    public async Task A_subclass_sent_as_its_base_class_is_not_shareable_since_it_would_lose_members()
+    [Theory]
+    [AllIsolations]
+    public async Task A_subclass_sent_as_its_base_class_is_not_shareable_since_it_would_lose_members(Isolation isolation)
     {
-        var ex = await Assert.ThrowsAsync<NotShareableException>(() => Interpreter.CallAsync(() => TestMethods.Describe(new Dog { Name = "Rex", Barks = true })));
+        Interpreter interpreter = await shared.For(isolation);
+        var ex = await Assert.ThrowsAsync<NotShareableException>(() => interpreter.CallAsync(() => TestMethods.Describe(new Dog { Name = "Rex", Barks = true })));
         Assert.Equal(typeof(Dog).FullName, ex.ValueTypeName);
-        Assert.Equal("Rex", await Interpreter.CallAsync(() => TestMethods.Describe(new Animal { Name = "Rex" })));
+        Assert.Equal("Rex", await interpreter.CallAsync(() => TestMethods.Describe(new Animal { Name = "Rex" })));
     }
 
-    [Fact]
-    public async Task A_result_that_is_not_shareable_fails_with_NotShareableException()
+    [Theory]
+    [AllIsolations]
+    public async Task A_result_that_is_not_shareable_fails_with_NotShareableException(Isolation isolation)
     {
-        var ex = await Assert.ThrowsAsync<NotShareableException>(() => Interpreter.CallAsync(() => TestMethods.OpenStream()));
+        Interpreter interpreter = await shared.For(isolation);
+        var ex = await Assert.ThrowsAsync<NotShareableException>(() => interpreter.CallAsync(() => TestMethods.OpenStream()));
         Assert.Equal(typeof(Stream).FullName, ex.ValueTypeName);
-        Assert.Equal(3, await Interpreter.CallAsync(() => TestMethods.Add(1, 2)));
+        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
     }
 
-    [Fact]
-    public async Task Only_static_method_calls_are_accepted()
+    [Theory]
+    [AllIsolations]
+    public async Task Only_static_method_calls_are_accepted(Isolation isolation)
     {
+        Interpreter interpreter = await shared.For(isolation);
         var list = new List<int>();
-        await Assert.ThrowsAsync<ArgumentException>(() => Interpreter.CallAsync(() => list.Count));
-        await Assert.ThrowsAsync<ArgumentException>(() => Interpreter.CallAsync(() => 1 + 2));
+        await Assert.ThrowsAsync<ArgumentException>(() => interpreter.CallAsync(() => list.Count));
+        await Assert.ThrowsAsync<ArgumentException>(() => interpreter.CallAsync(() => 1 + 2));
     }
 
-    [Fact]
-    public async Task A_blocking_call_does_not_hold_up_other_calls()
+    [Theory]
+    [AllIsolations]
+    public async Task A_blocking_call_does_not_hold_up_other_calls(Isolation isolation)
     {
-        await using Interpreter own = await Interpreters.CreateAsync();
+        await using Interpreter own = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = isolation });
         Task blocked = own.CallAsync(() => TestMethods.SleepBlocking(3000));
         await LifecycleTests.WaitUntilAsync(() => own.IsRunning);
         Assert.Equal(5, await own.CallAsync(() => TestMethods.Add(2, 3)).WaitAsync(TimeSpan.FromSeconds(2)));
@@ -127,19 +147,23 @@ public sealed class CallTests(SharedInterpreter shared) : IClassFixture<SharedIn
         await blocked;
     }
 
-    [Fact]
-    public async Task Concurrent_calls_on_one_interpreter_all_complete()
+    [Theory]
+    [AllIsolations]
+    public async Task Concurrent_calls_on_one_interpreter_all_complete(Isolation isolation)
     {
-        int[] results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Interpreter.CallAsync(() => TestMethods.Add(i, i))));
+        Interpreter interpreter = await shared.For(isolation);
+        int[] results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => interpreter.CallAsync(() => TestMethods.Add(i, i))));
         Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 2), results);
     }
 
-    [Fact]
-    public async Task Arguments_and_results_of_several_megabytes_travel_whole()
+    [Theory]
+    [AllIsolations]
+    public async Task Arguments_and_results_of_several_megabytes_travel_whole(Isolation isolation)
     {
+        Interpreter interpreter = await shared.For(isolation);
         byte[] data = new byte[8 * 1024 * 1024];
         Random.Shared.NextBytes(data);
-        byte[] echoed = await shared.Interpreter.CallAsync(() => TestMethods.Incremented(data)).WaitAsync(TimeSpan.FromSeconds(60));
+        byte[] echoed = await interpreter.CallAsync(() => TestMethods.Incremented(data)).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(data.Length, echoed.Length);
         Assert.True(data.Select(b => (byte)(b + 1)).SequenceEqual(echoed));
     }
