@@ -5,6 +5,8 @@ namespace ProcIsolates;
 /// <summary>How to start and run an interpreter.</summary>
 public sealed class InterpreterOptions
 {
+    private Isolation isolation = Isolation.Process;
+
     /// <summary>
     /// How the interpreter is isolated: <see cref="ProcIsolates.Isolation.Process"/> (the default) for a worker process of
     /// its own; <see cref="ProcIsolates.Isolation.AssemblyLoadContext"/> or <see cref="ProcIsolates.Isolation.Thread"/> to
@@ -12,7 +14,7 @@ public sealed class InterpreterOptions
     /// <see cref="Environment"/>, <see cref="SecretEnvironmentVariables"/>, <see cref="WorkingDirectory"/>, the
     /// garbage collector and JIT knobs) need <see cref="ProcIsolates.Isolation.Process"/>; the others apply to all levels.
     /// </summary>
-    public Isolation Isolation { get; init; } = Isolation.Process;
+    public Isolation Isolation { get => isolation; init => isolation = value; }
 
     /// <summary>How long the worker may take to start and connect; 30 seconds by default.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -85,6 +87,14 @@ public sealed class InterpreterOptions
     internal const int MinimumMaxMessageSize = 64 * 1024;
 
     internal static InterpreterOptions Default { get; } = new();
+
+    /// <summary>A copy of these options with another isolation level.</summary>
+    internal InterpreterOptions WithIsolation(Isolation level)
+    {
+        var copy = (InterpreterOptions)MemberwiseClone();
+        copy.isolation = level;
+        return copy;
+    }
 
     /// <summary>The smallest <see cref="MemoryLimit"/> a .NET worker can start with.</summary>
     internal const long MinimumMemoryLimit = 32L * 1024 * 1024;

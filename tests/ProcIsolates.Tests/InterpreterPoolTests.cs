@@ -2,6 +2,25 @@ namespace ProcIsolates.Tests;
 
 public sealed class InterpreterPoolTests
 {
+    [Theory]
+    [AllIsolations]
+    public async Task Pools_work_at_every_isolation_level(Isolation isolation)
+    {
+        await using var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = 1, MaxTasksPerInterpreter = 2, Isolation = isolation });
+        var ids = new List<long>();
+        for (int i = 0; i < 3; i++)
+        {
+            ids.Add(await pool.CallAsync(() => TestMethods.CurrentInterpreterId()));
+        }
+
+        Assert.Equal(ids[0], ids[1]);
+        Assert.NotEqual(ids[1], ids[2]); // Recycled after two tasks.
+        Interpreter member = Assert.Single(Interpreters.ListAll(), i => i.Id == ids[2]);
+        Assert.Equal(isolation.ToString(), member.Kind.ToString());
+        int[] sums = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => pool.CallAsync(() => TestMethods.Add(i, 1))));
+        Assert.Equal(Enumerable.Range(1, 20), sums);
+    }
+
     [Fact]
     public async Task At_most_MaxInterpreters_run_at_once_each_in_its_own_worker()
     {

@@ -233,7 +233,7 @@ public sealed class InterpreterPool : IAsyncDisposable
 
     private async Task<Member> StartMemberAsync(CancellationToken cancellationToken)
     {
-        Interpreter interpreter = await Interpreters.CreateAsync(options.InterpreterOptions, cancellationToken).ConfigureAwait(false);
+        Interpreter interpreter = await Interpreters.CreateAsync(options.MemberOptions, cancellationToken).ConfigureAwait(false);
         try
         {
             if (options.Initializer is { } initialize)

@@ -15,6 +15,16 @@ public sealed class InterpreterPoolOptions
     /// <summary>Options for each interpreter the pool creates.</summary>
     public InterpreterOptions? InterpreterOptions { get; init; }
 
+    /// <summary>
+    /// How the pool's interpreters are isolated; <see langword="null"/> (the default) for
+    /// <see cref="ProcIsolates.InterpreterOptions.Isolation"/> of <see cref="InterpreterOptions"/> (a worker process unless set).
+    /// </summary>
+    public Isolation? Isolation { get; init; }
+
+    /// <summary>The options each member is created with.</summary>
+    internal InterpreterOptions MemberOptions =>
+        Isolation is { } isolation ? (InterpreterOptions ?? ProcIsolates.InterpreterOptions.Default).WithIsolation(isolation) : InterpreterOptions ?? ProcIsolates.InterpreterOptions.Default;
+
     /// <summary>Runs once in each new interpreter before it takes work, e.g. to load data or set statics; a failure fails the operation that needed it.</summary>
     public Func<Interpreter, CancellationToken, Task>? Initializer { get; init; }
 
