@@ -15,13 +15,16 @@
         pack     pack the NuGet packages into artifacts/packages
         consumer pack, then use the package from a fresh console app and test project (tests/Consumer)
         bench    run the benchmarks (bench/ProcIsolates.Benchmarks) and the Python baselines
+        compare  measure the isolation levels against each other; print the table and write it, with a
+                 chart (docs/images/isolation-comparison.png), into docs/benchmarks.md (-Quick: the short setting)
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0, ValueFromRemainingArguments = $true)]
-    [ValidateSet('restore', 'build', 'format', 'test', 'tour', 'pack', 'consumer', 'bench')]
+    [ValidateSet('restore', 'build', 'format', 'test', 'tour', 'pack', 'consumer', 'bench', 'compare')]
     [string[]] $Targets = @('restore', 'build', 'test'),
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -45,6 +48,10 @@ foreach ($target in $Targets) {
         'tour' { Invoke-Step 'tour' { dotnet run --project samples/Tour -c $Configuration } }
         'pack' { Invoke-Step 'pack' { dotnet pack ProcIsolates.sln -c $Configuration -o artifacts/packages } }
         'consumer' { Invoke-Step 'consumer check' { & "$PSScriptRoot/tests/Consumer/Check-Consumer.ps1" -Configuration $Configuration } }
+        'compare' {
+            $arguments = @('compare') + $(if ($Quick) { @('quick') } else { @() })
+            Invoke-Step 'isolation comparison' { dotnet run --project bench/ProcIsolates.Benchmarks -c Release -- @arguments }
+        }
         'bench' {
             Invoke-Step 'benchmarks' { dotnet run --project bench/ProcIsolates.Benchmarks -c Release -- --filter '*' }
         }

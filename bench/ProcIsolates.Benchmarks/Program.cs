@@ -33,6 +33,11 @@ if (args is ["channels", ..])
     return 0;
 }
 
+if (args is ["compare", ..])
+{
+    return await ComparisonReport.RunAsync(args[1..]);
+}
+
 // In-process toolchain: the benchmarks start worker processes of their own, and the host under test must be this process.
 IConfig config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ProcIsolates;
+using ProcIsolates.Comparison;
 using ProcIsolates.Tour;
 
 // A walk through ProcIsolates, in the order of Python's sub-interpreter walk-through: create interpreters,
@@ -184,4 +185,20 @@ catch (InterpreterClosedException ex)
 }
 
 Console.WriteLine();
+Console.WriteLine("== Isolation levels: the same API in this process, in an assembly load context of its own or on a thread");
+await using (Interpreter inContext = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.AssemblyLoadContext }))
+await using (Interpreter onThread = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.Thread }))
+{
+    await inContext.CallAsync(() => Jobs.Record());
+    await onThread.CallAsync(() => Jobs.Record());
+    await onThread.CallAsync(() => Jobs.Record());
+    Console.WriteLine($"{inContext}: Jobs.Done = {await inContext.CallAsync(() => Jobs.Done)} (its own statics)");
+    Console.WriteLine($"{onThread}: Jobs.Done = {await onThread.CallAsync(() => Jobs.Done)}, host: {Jobs.Done} (the host's statics: no isolation)");
+}
+
+Console.WriteLine();
+Console.WriteLine("== What each level costs, measured now on the quick setting (dotnet pwsh build.ps1 compare for the full run)");
+IReadOnlyList<ComparisonRow> comparison = await IsolationComparison.RunAsync(ComparisonSettings.Quick, message => Console.WriteLine("... " + message));
+Console.WriteLine(ComparisonTable.ToMarkdown(comparison));
+
 Console.WriteLine("Done. Every worker exits with the host; no socket file stays behind.");
