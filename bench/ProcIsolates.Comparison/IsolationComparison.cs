@@ -102,7 +102,10 @@ public static class IsolationComparison
 
     private static async Task<double> EmptyCallMicrosecondsAsync(Func<Task> call, ComparisonSettings settings)
     {
-        for (int i = 0; i < Math.Min(200, settings.Calls); i++)
+        // Warm up for a while, not a count: a fresh worker's JIT tiers its code up only once calls have gone on for
+        // some time, and an untiered worker would show its start-up rather than its steady state.
+        var warmUp = Stopwatch.StartNew();
+        while (warmUp.Elapsed < settings.WarmUp)
         {
             await call().ConfigureAwait(false);
         }
@@ -154,13 +157,13 @@ public static class IsolationComparison
     {
         int limit = settings.PrimeLimit;
         await Task.WhenAll(Enumerable.Range(0, jobs).Select(_ => pool.CallAsync(() => ComparisonWork.CountPrimes(limit / 10), cancellationToken))).ConfigureAwait(false);
-        double one = await MedianAsync(settings.Batches, async () =>
+        double one = await MedianAsync(2 * settings.Batches, async () =>
         {
             var stopwatch = Stopwatch.StartNew();
             await pool.CallAsync(() => ComparisonWork.CountPrimes(limit), cancellationToken).ConfigureAwait(false);
             return stopwatch.Elapsed.TotalMilliseconds;
         }).ConfigureAwait(false);
-        double all = await MedianAsync(settings.Batches, async () =>
+        double all = await MedianAsync(2 * settings.Batches, async () =>
         {
             var stopwatch = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, jobs).Select(_ => pool.CallAsync(() => ComparisonWork.CountPrimes(limit), cancellationToken))).ConfigureAwait(false);
