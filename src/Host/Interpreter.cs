@@ -617,8 +617,9 @@ public sealed class Interpreter : IAsyncDisposable
 
     private Exception ToException(RemoteError error, CancellationToken cancellationToken, string stdout = "", string stderr = "") => error.Kind switch
     {
-        // An in-process interpreter's code sees its close as a cancellation: the caller must see the close.
-        RemoteErrorKind.Canceled when lifecycle == InterpreterState.Closed && !cancellationToken.IsCancellationRequested => new InterpreterClosedException(Id),
+        // An in-process interpreter's code sees its close as a cancellation, or fails to load from its unloading
+        // context: the caller must see the close, as it would for a worker.
+        _ when inProcessLifetime is not null && lifecycle == InterpreterState.Closed && !cancellationToken.IsCancellationRequested => new InterpreterClosedException(Id),
         RemoteErrorKind.Canceled => new OperationCanceledException(error.Message, cancellationToken),
         RemoteErrorKind.NotShareable => new NotShareableException(error.Detail ?? error.TypeName, error.Message),
         RemoteErrorKind.BadRequest or RemoteErrorKind.UnknownCode => new InterpreterException(Id, error.Message),
