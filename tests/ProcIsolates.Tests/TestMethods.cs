@@ -46,6 +46,42 @@ public static class TestMethods
 
     public static long CurrentInterpreterId() => Interpreters.Current.Id;
 
+    /// <summary>Runs each channel wait with a cancelled token, then with one cancelled midway; returns those that threw <see cref="OperationCanceledException"/>.</summary>
+    public static async Task<string[]> CancelledChannelOperations(System.Threading.Channels.ChannelReader<int> empty, System.Threading.Channels.ChannelWriter<int> full)
+    {
+        var cancelled = new List<string>();
+        using var already = new CancellationTokenSource();
+        await already.CancelAsync();
+        await Record("ReadAsync", async token => await empty.ReadAsync(token), already.Token);
+        await Record("WaitToReadAsync", async token => await empty.WaitToReadAsync(token), already.Token);
+        await Record("ReadAllAsync", async token => { await foreach (int item in empty.ReadAllAsync(token)) { } }, already.Token);
+        await Record("WriteAsync", async token => await full.WriteAsync(2, token), already.Token);
+        await Record("WaitToWriteAsync", async token => await full.WaitToWriteAsync(token), already.Token);
+        await Midway("ReadAsync (midway)", async token => await empty.ReadAsync(token));
+        await Midway("WaitToReadAsync (midway)", async token => await empty.WaitToReadAsync(token));
+        await Midway("WriteAsync (midway)", async token => await full.WriteAsync(3, token));
+        await Midway("WaitToWriteAsync (midway)", async token => await full.WaitToWriteAsync(token));
+        return [.. cancelled];
+
+        async Task Midway(string name, Func<CancellationToken, Task> operation)
+        {
+            using var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            await Record(name, operation, soon.Token);
+        }
+
+        async Task Record(string name, Func<CancellationToken, Task> operation, CancellationToken token)
+        {
+            try
+            {
+                await operation(token).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
+            catch (OperationCanceledException)
+            {
+                cancelled.Add(name);
+            }
+        }
+    }
+
     public static async Task ResetCounterAsync()
     {
         await Task.Yield();

@@ -56,6 +56,11 @@ internal static class WorkerSpawner
     private static void Start(Process process)
     {
         process.Start();
+        if (OperatingSystem.IsWindows())
+        {
+            WindowsJob.TryAssign(process);
+        }
+
         process.BeginErrorReadLine();
     }
 }
