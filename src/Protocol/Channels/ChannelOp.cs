@@ -39,13 +39,19 @@ public enum ChannelOp : byte
     /// <summary>Worker → host: answer <see cref="BarrierReply"/> <c>a</c> once every earlier frame is carried out (sent when a call ends, before its reply).</summary>
     Barrier = 12,
 
+    /// <summary>
+    /// Worker → host: the rendezvous write <c>a</c> was cancelled; take it back if no reader has taken it. The host
+    /// answers with <see cref="Confirm"/> <c>a</c>: with <c>flag</c> it was taken back, without it a reader had it first.
+    /// </summary>
+    Retract = 13,
+
     /// <summary>Host → worker: the answer to a demand; <c>flag</c>: the channel has ended (completed and drained).</summary>
     Deliver = 20,
 
     /// <summary>Host → worker: <c>a</c> write slots granted; <c>flag</c>: the channel is closed for writing.</summary>
     Credit = 21,
 
-    /// <summary>Host → worker: write <c>a</c> is in the broker (or, with an error, was refused).</summary>
+    /// <summary>Host → worker: write <c>a</c> is in the broker (or, with an error, was refused; with <c>flag</c>, taken back after <see cref="Retract"/>).</summary>
     Confirm = 22,
 
     /// <summary>Host → worker: the channel was completed for writing; <c>flag</c>: it has also been drained.</summary>

@@ -201,4 +201,40 @@ public static class ChannelJobs
             return "canceled";
         }
     }
+
+    /// <summary>Writes 0, 1, … with tokens cancelled after 0–19 ms, then completes; returns the items whose write succeeded.</summary>
+    public static async Task<int[]> WriteWithRandomCancellations(ChannelWriter<int> output, int count)
+    {
+        var written = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(Random.Shared.Next(0, 20)));
+            try
+            {
+                await output.WriteAsync(i, cancel.Token);
+                written.Add(i);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        output.Complete();
+        return [.. written];
+    }
+
+    /// <summary>Writes with a token cancelled after <paramref name="ms"/>; whether the write happened.</summary>
+    public static async Task<bool> WriteWithin(ChannelWriter<int> output, int item, int ms)
+    {
+        using var cancel = new CancellationTokenSource(ms);
+        try
+        {
+            await output.WriteAsync(item, cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }

@@ -159,6 +159,24 @@ public sealed class HostChannelTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task A_rendezvous_write_wakes_a_reader_waiting_to_read_and_a_cancelled_one_is_never_read(string kind)
+    {
+        Channel<int> channel = Make(kind, 0);
+        ValueTask<bool> waiting = channel.Reader.WaitToReadAsync();
+        using var cancel = new CancellationTokenSource();
+        ValueTask write = channel.Writer.WriteAsync(1, cancel.Token);
+        Assert.True(await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(5))); // The offer is something to read.
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write.AsTask());
+        Assert.False(channel.Reader.TryRead(out _)); // Cancelled before a reader took it: never delivered.
+
+        ValueTask second = channel.Writer.WriteAsync(2);
+        Assert.Equal(2, await channel.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await second;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task Rendezvous_hands_over_only_to_a_waiting_reader(string kind)
     {
         Channel<int> channel = Make(kind, 0);

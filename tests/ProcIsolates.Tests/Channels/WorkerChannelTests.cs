@@ -147,6 +147,34 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
 
     [Theory]
     [AllIsolations]
+    public async Task A_cancelled_rendezvous_write_is_never_delivered_and_one_that_completed_always_is(Isolation isolation)
+    {
+        TwoWorkers.Pair pair = await workers.For(isolation);
+        InterpreterChannel<int> lonely = Interpreters.CreateChannel<int>(capacity: 0);
+        Assert.False(await pair.A.CallAsync(() => ChannelJobs.WriteWithin(lonely.Writer, 42, 300)).WaitAsync(Timeout)); // Cancelled: no reader came.
+        Assert.Equal(0, lonely.Count);
+        Assert.False(lonely.Reader.TryRead(out _)); // The offer was taken back, not left for a later reader.
+
+        // Cancellations racing with a reader: exactly the writes that completed are delivered, once each, in order.
+        InterpreterChannel<int> raced = Interpreters.CreateChannel<int>(capacity: 0);
+        Task<int[]> writes = pair.A.CallAsync(() => ChannelJobs.WriteWithRandomCancellations(raced.Writer, 300));
+        var delivered = new List<int>();
+        await foreach (int item in raced.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(Timeout).Token))
+        {
+            delivered.Add(item);
+            if (delivered.Count % 3 == 0)
+            {
+                await Task.Delay(15); // A slower reader now and then, so that some writes time out.
+            }
+        }
+
+        int[] written = await writes.WaitAsync(Timeout);
+        Assert.Equal(written, delivered);
+        Assert.InRange(written.Length, 1, 299); // Some writes were cancelled, some were not: the race was run.
+    }
+
+    [Theory]
+    [AllIsolations]
     public async Task A_rendezvous_write_in_a_worker_completes_when_the_host_takes_the_item(Isolation isolation)
     {
         TwoWorkers.Pair pair = await workers.For(isolation);

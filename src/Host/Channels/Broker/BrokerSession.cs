@@ -198,6 +198,9 @@ internal sealed class BrokerSession
             case ChannelOp.Withdraw:
                 channel.Withdraw(this);
                 break;
+            case ChannelOp.Retract:
+                channel.Retract(this, frame.A);
+                break;
             case ChannelOp.ReturnUnread:
                 channel.ReturnUnread(this, checked((int)frame.A));
                 break;

@@ -254,6 +254,7 @@ internal sealed class BrokeredChannel : IChannelCore
             }
 
             node = pendingWrites.AddLast(new PendingWrite(item, null, failure => Settle(done, failure)));
+            Pump(); // A rendezvous offer is an item for WaitToReadAsync: wake readers waiting for one.
         }
 
         return new ValueTask(WithCancellation(done, () => RemovePendingWrite(node), cancellationToken));
@@ -369,7 +370,8 @@ internal sealed class BrokeredChannel : IChannelCore
                 {
                     state.PendingOffers--;
                     confirm(failure);
-                }));
+                })
+                { Sequence = sequence });
             }
             else
             {
@@ -511,6 +513,30 @@ internal sealed class BrokeredChannel : IChannelCore
             {
                 session.Send(CreditFrame(0));
             }
+        }
+    }
+
+    /// <summary>
+    /// Takes back a worker's rendezvous write that its writer cancelled, if no reader has taken it: like a cancelled
+    /// rendezvous write in one process, it is then never delivered. Either way the worker gets its confirmation.
+    /// </summary>
+    public void Retract(BrokerSession session, long sequence)
+    {
+        lock (gate)
+        {
+            for (LinkedListNode<PendingWrite>? node = pendingWrites.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Session == session && node.Value.Sequence == sequence && sequence != 0)
+                {
+                    pendingWrites.Remove(node);
+                    StateOf(session).PendingOffers--;
+                    session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, Flag = true });
+                    Pump();
+                    return;
+                }
+            }
+
+            // Not waiting any more: a reader took it (or the channel refused it), and that confirmation is on its way.
         }
     }
 
@@ -929,7 +955,11 @@ internal sealed class BrokeredChannel : IChannelCore
     }
 
     /// <summary>A write waiting for room (bounded) or for a reader (rendezvous); <see cref="Done"/> reports it taken or refused.</summary>
-    private sealed record PendingWrite(byte[] Bytes, BrokerSession? Session, Action<Exception?> Done);
+    private sealed record PendingWrite(byte[] Bytes, BrokerSession? Session, Action<Exception?> Done)
+    {
+        /// <summary>The worker's number for the write, to confirm or retract it; 0 for a host write or an unconfirmed one.</summary>
+        public long Sequence { get; init; }
+    }
 
     private sealed record CreditRequest(BrokerSession Session, int Wanted);
 

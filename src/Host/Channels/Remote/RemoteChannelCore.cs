@@ -257,6 +257,7 @@ internal sealed class RemoteChannelCore : IChannelCore
     public async ValueTask WriteAsync(byte[] item, CancellationToken cancellationToken)
     {
         CheckSize(item);
+        cancellationToken.ThrowIfCancellationRequested(); // As .NET's channels: a cancelled write writes nothing.
 
         // A rendezvous write is offered without a slot (using one if it holds one) and confirmed when a reader takes it.
         while (!TakeWriteSlot(out bool closed) && Handle.Capacity != 0)
@@ -293,8 +294,37 @@ internal sealed class RemoteChannelCore : IChannelCore
         confirms[sequence] = confirmed;
         SendWrite(item, sequence);
 
-        // Once sent, the item is the broker's: cancelling stops the wait, not the write.
-        await confirmed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Handle.Capacity != 0)
+        {
+            // With a slot held the broker takes the item at once: the confirmation is one round trip away, and a
+            // write that happened must not report a cancellation.
+            await confirmed.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await confirmed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (confirmed.Task.IsCompletedSuccessfully)
+            {
+                return; // A reader took it as the token fired: the write happened.
+            }
+
+            // A rendezvous offer waits for a reader: take it back. The broker answers either way, so the outcome is
+            // exact: taken back (cancelled, never delivered) or a reader had it first (written).
+            client.Send(new ChannelFrame { Op = ChannelOp.Retract, Channel = Handle.Id, A = sequence }, releaseCurrent: false);
+            try
+            {
+                await confirmed.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException retracted)
+            {
+                throw new OperationCanceledException(retracted.Message, retracted, cancellationToken);
+            }
+        }
     }
 
     public bool TryComplete(Exception? error)
@@ -489,7 +519,11 @@ internal sealed class RemoteChannelCore : IChannelCore
                 case ChannelOp.Confirm:
                     if (confirms.TryRemove(frame.A, out TaskCompletionSource? confirmed))
                     {
-                        if (frame.ErrorType is null)
+                        if (frame.Flag)
+                        {
+                            confirmed.TrySetCanceled(); // Taken back after a Retract: the write never happened.
+                        }
+                        else if (frame.ErrorType is null)
                         {
                             confirmed.TrySetResult();
                         }
