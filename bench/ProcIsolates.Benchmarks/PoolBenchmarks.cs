@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using ProcIsolates.Comparison;
 
 namespace ProcIsolates.Benchmarks;
 
@@ -27,8 +28,8 @@ public class PoolBenchmarks
     public Task CleanupAsync() => pool.CloseAsync();
 
     [Benchmark(Description = "jobs on threads of this process")]
-    public Task<int[]> Threads() => Task.WhenAll(Enumerable.Range(0, Jobs).Select(_ => Task.Run(() => Work.CountPrimes(Limit))));
+    public Task<int[]> Threads() => Task.WhenAll(Enumerable.Range(0, Jobs).Select(_ => Task.Run(() => ComparisonWork.CountPrimes(Limit))));
 
     [Benchmark(Description = "jobs in an InterpreterPool of worker processes")]
-    public Task<int[]> Pool() => Task.WhenAll(Enumerable.Range(0, Jobs).Select(_ => pool.CallAsync(() => Work.CountPrimes(Limit))));
+    public Task<int[]> Pool() => Task.WhenAll(Enumerable.Range(0, Jobs).Select(_ => pool.CallAsync(() => ComparisonWork.CountPrimes(Limit))));
 }
