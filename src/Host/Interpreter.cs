@@ -176,6 +176,7 @@ public sealed class Interpreter : IAsyncDisposable
     /// <returns>A task that completes when the worker has exited and its pipe is gone.</returns>
     public Task CloseAsync(CancellationToken cancellationToken = default)
     {
+        // The main interpreter, and a worker's view of its own interpreter, live as long as their process.
         if (Kind == InterpreterKind.Main || (inProcess is not null && inProcessLifetime is null))
         {
             return Task.CompletedTask;
