@@ -137,4 +137,34 @@ public sealed class ChannelRecoveryTests
         channel.Writer.TryWrite(2);
         Assert.Equal(2, await next.CallAsync(() => ChannelJobs.ReadOne(channel.Reader, 5000)).WaitAsync(Timeout));
     }
+
+    [Fact]
+    public async Task A_retract_of_a_write_that_is_not_waiting_changes_nothing()
+    {
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity: 0);
+        await using Interpreter worker = await Interpreters.CreateAsync();
+        Task<bool> offer = worker.CallAsync(() => ChannelJobs.WriteWithin(channel.Writer, 7, 20_000)); // Waits for a reader.
+        await LifecycleTests.WaitUntilAsync(() => channel.Count == 1);
+
+        // Exec code in a second worker sends well-formed Retract frames for sequences that are not its own offers.
+        await using Interpreter other = await Interpreters.CreateAsync();
+        await other.ExecAsync(
+            """
+            var context = Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker")!;
+            var pipe = (System.IO.Pipelines.IDuplexPipe)context.GetProperty("ChannelData")!.GetValue(null)!;
+            foreach (long sequence in new long[] { 0, 1, 2, 42 })
+            {
+                new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.Retract, Channel = id, A = sequence }.WriteTo(pipe.Output);
+            }
+
+            await pipe.Output.FlushAsync();
+            """,
+            new Dictionary<string, object?> { ["id"] = channel.Id }).WaitAsync(Timeout);
+
+        // The offer is still there for a reader, and both workers still work.
+        Assert.Equal(1, channel.Count);
+        Assert.Equal(7, await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        Assert.True(await offer.WaitAsync(Timeout));
+        Assert.Equal(3, await other.CallAsync(() => TestMethods.Add(1, 2)));
+    }
 }
