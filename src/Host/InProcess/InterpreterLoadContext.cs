@@ -22,9 +22,6 @@ internal sealed class InterpreterLoadContext : AssemblyLoadContext
     {
     }
 
-    /// <summary>Whether the app's assemblies can be found on disk (not in a single-file bundle), so that they can load again.</summary>
-    public static bool CanIsolateApp => App.Value.Isolated.Count > 0;
-
     /// <inheritdoc/>
     protected override Assembly? Load(AssemblyName assemblyName)
     {

@@ -22,8 +22,14 @@ public sealed class InterpreterPoolOptions
     public Isolation? Isolation { get; init; }
 
     /// <summary>The options each member is created with.</summary>
-    internal InterpreterOptions MemberOptions =>
-        Isolation is { } isolation ? (InterpreterOptions ?? ProcIsolates.InterpreterOptions.Default).WithIsolation(isolation) : InterpreterOptions ?? ProcIsolates.InterpreterOptions.Default;
+    internal InterpreterOptions MemberOptions
+    {
+        get
+        {
+            InterpreterOptions options = InterpreterOptions ?? ProcIsolates.InterpreterOptions.Default;
+            return Isolation is { } isolation ? options.WithIsolation(isolation) : options;
+        }
+    }
 
     /// <summary>Runs once in each new interpreter before it takes work, e.g. to load data or set statics; a failure fails the operation that needed it.</summary>
     public Func<Interpreter, CancellationToken, Task>? Initializer { get; init; }
