@@ -102,9 +102,13 @@ public sealed class IsolationTests
     public async Task In_process_code_that_ignores_cancellation_is_left_running_after_the_grace_period(Isolation isolation)
     {
         await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = isolation, CancellationGracePeriod = TimeSpan.FromMilliseconds(200) });
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            interpreter.ExecAsync("Thread.Sleep(1500);", cancellationToken: cancel.Token).WaitAsync(TimeSpan.FromSeconds(10)));
+        using var cancel = new CancellationTokenSource();
+        Task<ExecResult> exec = interpreter.ExecAsync("Thread.Sleep(1500);", cancellationToken: cancel.Token);
+
+        // Cancelled once the code runs, not while it compiles (a cold compiler can take longer than any fixed delay).
+        await LifecycleTests.WaitUntilAsync(() => interpreter.IsRunning);
+        await cancel.CancelAsync();
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exec.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains("left running", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
     }
