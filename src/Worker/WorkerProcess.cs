@@ -63,12 +63,13 @@ internal static class WorkerProcess
         _ = Task.Run(WorkerWarmup.Run);
         _ = ExitWhenInputEndsAsync(input, endpoint);
 
-        var pipe = new NamedPipeClientStream(".", arguments.PipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        NamedPipeClientStream? calls = null;
+        NamedPipeClientStream? channelData = null;
         try
         {
             using var connectTimeout = new CancellationTokenSource(ConnectTimeout);
-            await pipe.ConnectAsync(connectTimeout.Token).ConfigureAwait(false);
-            await Handshake.ClientAsync(pipe, token, connectTimeout.Token).ConfigureAwait(false);
+            calls = await ConnectAsync(arguments.PipeName, token, ConnectionRole.Calls, connectTimeout.Token).ConfigureAwait(false);
+            channelData = await ConnectAsync(arguments.PipeName, token, ConnectionRole.ChannelData, connectTimeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or UnauthorizedAccessException or TimeoutException)
         {
@@ -78,7 +79,7 @@ internal static class WorkerProcess
             Exit(ExitBadStart);
         }
 
-        WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, CancellationToken.None).ConfigureAwait(false);
+        WorkerStreams streams = await WorkerStreams.CreateAsync(calls!, channelData!, CancellationToken.None).ConfigureAwait(false);
         WorkerContext.ChannelData = streams.ChannelData;
         JsonRpc rpc = RpcChannel.Create(streams.Rpc);
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,6 +94,22 @@ internal static class WorkerProcess
 
         Exit(0);
         return 0;
+    }
+
+    private static async Task<NamedPipeClientStream> ConnectAsync(string pipeName, byte[] token, ConnectionRole role, CancellationToken cancellationToken)
+    {
+        var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        try
+        {
+            await pipe.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await Handshake.ClientAsync(pipe, token, role, cancellationToken).ConfigureAwait(false);
+            return pipe;
+        }
+        catch
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static async Task<byte[]?> ReadTokenAsync(Stream input)

@@ -6,7 +6,7 @@ namespace ProcIsolates.Tests;
 public sealed class HostileClientTests
 {
     [Fact]
-    public async Task A_foreign_client_that_connects_first_is_dropped_and_the_worker_still_connects()
+    public async Task Foreign_clients_that_connect_first_are_dropped_and_the_worker_still_connects()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -17,7 +17,8 @@ public sealed class HostileClientTests
         var seen = new TaskCompletionSource<(string Path, UnixFileMode Mode, bool Dropped)>();
         string[] before = Processes.SocketFilesOf(Environment.ProcessId);
 
-        // The foreign client: waits for the host's new socket, connects before the worker does, and sends garbage.
+        // Two foreign clients: wait for the host's new socket, connect long before the cold worker can, and send garbage.
+        // The host has two listeners (one per connection of its worker): each must drop its intruder and listen again.
         Task intruder = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
@@ -30,21 +31,8 @@ public sealed class HostileClientTests
                 }
 
                 UnixFileMode mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(socket);
-                using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), stop.Token);
-                await client.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), SocketFlags.None, stop.Token);
-                bool dropped;
-                try
-                {
-                    // Closed with our bytes unread, the connection may be reset rather than ended: both mean dropped.
-                    dropped = await client.ReceiveAsync(new byte[16], SocketFlags.None, stop.Token) == 0;
-                }
-                catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-                {
-                    dropped = true;
-                }
-
-                seen.TrySetResult((socket, mode, dropped));
+                bool[] dropped = await Task.WhenAll(IntrudeAsync(socket, stop.Token), IntrudeAsync(socket, stop.Token));
+                seen.TrySetResult((socket, mode, dropped.All(d => d)));
                 return;
             }
         });
@@ -55,8 +43,25 @@ public sealed class HostileClientTests
         await intruder;
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, socketMode);
-        Assert.True(dropped, "the host should close the foreign connection without answering");
+        Assert.True(dropped, "the host should close both foreign connections without answering");
         Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
         Assert.False(File.Exists(path));
+    }
+
+    /// <summary>Connects, sends an HTTP request, and tells whether the host closed the connection without answering.</summary>
+    private static async Task<bool> IntrudeAsync(string socket, CancellationToken cancellationToken)
+    {
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
+        await client.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), SocketFlags.None, cancellationToken);
+        try
+        {
+            // Closed with our bytes unread, the connection may be reset rather than ended: both mean dropped.
+            return await client.ReceiveAsync(new byte[16], SocketFlags.None, cancellationToken) == 0;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
     }
 }

@@ -32,7 +32,6 @@ internal sealed class WorkerConnection
     private static long lastWorkerNumber;
 
     private readonly Process process;
-    private readonly NamedPipeServerStream pipe;
     private readonly PipeEndpoint endpoint;
     private readonly JsonRpc rpc;
     private readonly WorkerStreams streams;
@@ -50,7 +49,7 @@ internal sealed class WorkerConnection
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
 
-    private WorkerConnection(Process process, NamedPipeServerStream pipe, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize)
+    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize)
     {
         this.streams = streams;
         rpc = RpcChannel.Create(
@@ -60,7 +59,6 @@ internal sealed class WorkerConnection
         channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason));
         this.sink = sink;
         this.process = process;
-        this.pipe = pipe;
         this.endpoint = endpoint;
         this.stderr = stderr;
         ProcessId = process.Id;
@@ -99,7 +97,9 @@ internal sealed class WorkerConnection
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
-        NamedPipeServerStream pipe = Listen(endpoint);
+        // Two listeners, so that the worker's second connection always finds one waiting.
+        NamedPipeServerStream?[] listeners = [Listen(endpoint, firstInstance: true), Listen(endpoint, firstInstance: false)];
+        var accepted = new NamedPipeServerStream?[2]; // by ConnectionRole
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
         var sink = new StderrSink();
@@ -127,21 +127,29 @@ internal sealed class WorkerConnection
             startTimeout.CancelAfter(options.StartTimeout);
             try
             {
-                // Whoever connects first must prove it is our worker; anyone else is dropped and we listen again.
-                for (int attempt = 1; ; attempt++)
+                // Whoever connects must prove it is our worker; anyone else is dropped and that listener listens again.
+                for (int attempt = 1, next = 0; accepted[0] is null || accepted[1] is null;)
                 {
-                    await WaitForConnectionOrExitAsync(pipe, process, stderr, startTimeout.Token).ConfigureAwait(false);
+                    NamedPipeServerStream listener = listeners[next]!;
+                    await WaitForConnectionOrExitAsync(listener, process, stderr, startTimeout.Token).ConfigureAwait(false);
                     try
                     {
                         using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token);
                         handshakeTimeout.CancelAfter(HandshakeTimeout);
-                        await Handshake.ServerAsync(pipe, token, handshakeTimeout.Token).ConfigureAwait(false);
-                        break;
+                        ConnectionRole role = await Handshake.ServerAsync(listener, token, handshakeTimeout.Token).ConfigureAwait(false);
+                        if (accepted[(int)role] is not null)
+                        {
+                            throw new HandshakeException($"The worker opened a second {role} connection.");
+                        }
+
+                        accepted[(int)role] = listener;
+                        listeners[next] = null;
+                        next = 1 - next;
                     }
-                    catch (Exception ex) when (attempt < MaxConnectAttempts && (ex is HandshakeException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
+                    catch (Exception ex) when (attempt++ < MaxConnectAttempts && (ex is HandshakeException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
                     {
-                        await pipe.DisposeAsync().ConfigureAwait(false);
-                        pipe = Listen(endpoint);
+                        await listener.DisposeAsync().ConfigureAwait(false);
+                        listeners[next] = Listen(endpoint, firstInstance: false);
                     }
                 }
             }
@@ -155,14 +163,22 @@ internal sealed class WorkerConnection
             }
 
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
-            WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, startTimeout.Token).ConfigureAwait(false);
-            return new WorkerConnection(process, pipe, endpoint, streams, stderr, sink, options.MaxMessageSize);
+            WorkerStreams streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls]!, accepted[(int)ConnectionRole.ChannelData]!, startTimeout.Token).ConfigureAwait(false);
+            accepted[0] = accepted[1] = null; // The streams own them now.
+            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize);
         }
         catch (Exception ex)
         {
             Kill(process);
             process?.Dispose();
-            await pipe.DisposeAsync().ConfigureAwait(false);
+            foreach (NamedPipeServerStream? pipe in listeners.Concat(accepted))
+            {
+                if (pipe is not null)
+                {
+                    await pipe.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             endpoint.DeleteSocketFile();
             if (ex is InterpreterException or OperationCanceledException)
             {
@@ -173,10 +189,11 @@ internal sealed class WorkerConnection
         }
     }
 
-    private static NamedPipeServerStream Listen(PipeEndpoint endpoint)
+    private static NamedPipeServerStream Listen(PipeEndpoint endpoint, bool firstInstance)
     {
-        var pipe = new NamedPipeServerStream(
-            endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | PipeOptions.FirstPipeInstance);
+        // FirstPipeInstance on the first listener: if anyone else already holds the name, the start fails.
+        PipeOptions pipeOptions = PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | (firstInstance ? PipeOptions.FirstPipeInstance : PipeOptions.None);
+        var pipe = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, 2, PipeTransmissionMode.Byte, pipeOptions);
         if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
         {
             // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
@@ -296,7 +313,6 @@ internal sealed class WorkerConnection
         rpc.Dispose();
         channels.Close();
         await streams.DisposeAsync().ConfigureAwait(false);
-        await pipe.DisposeAsync().ConfigureAwait(false);
         endpoint.DeleteSocketFile();
         process.Dispose();
     }

@@ -30,7 +30,7 @@ public static class RpcChannel
         return new JsonRpc(handler);
     }
 
-    /// <summary>Creates a JSON-RPC connection over one channel of a multiplexed pipe (see <see cref="WorkerStreams"/>).</summary>
+    /// <summary>Creates a JSON-RPC connection over a worker's calls connection (<see cref="WorkerStreams.Rpc"/>).</summary>
     /// <param name="pipe">The channel.</param>
     /// <param name="maxIncomingMessageSize">The largest message accepted from the peer, in bytes.</param>
     /// <param name="onTooLarge">Told the size of a larger message, which ends the connection.</param>

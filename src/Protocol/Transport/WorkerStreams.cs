@@ -4,10 +4,15 @@ using Nerdbank.Streams;
 namespace ProcIsolates.Protocol.Transport;
 
 /// <summary>
-/// The two streams one host–worker pipe carries, multiplexed with Nerdbank.Streams' <see cref="MultiplexingStream"/>
-/// (protocol 3, with per-channel flow control): seeded channel 0 is JSON-RPC, seeded channel 1 the channel data.
-/// Seeded channels need no offer/accept round trip, so the pipe is usable as soon as the handshake is done.
+/// What a worker's two connections to its host carry (see <see cref="ConnectionRole"/>): JSON-RPC straight on the
+/// calls connection, and channel data on seeded channel 0 of a Nerdbank.Streams <see cref="MultiplexingStream"/>
+/// (protocol 3, with per-channel flow control) over the other.
 /// </summary>
+/// <remarks>
+/// Calls stay off the multiplexer because it costs each message two more thread hops and a flow-control frame back:
+/// about 70 µs per round trip, measured (docs/benchmarks.md). A seeded channel needs no offer/accept round trip, so
+/// channel data can flow as soon as the handshake is done.
+/// </remarks>
 public sealed class WorkerStreams : IAsyncDisposable
 {
     /// <summary>The multiplexing protocol version: 3, set explicitly because the library's default is 1.</summary>
@@ -16,42 +21,54 @@ public sealed class WorkerStreams : IAsyncDisposable
     /// <summary>How many bytes of channel data may be in flight towards one side before the writer waits.</summary>
     public const long ChannelDataWindow = 4 * 1024 * 1024;
 
-    private WorkerStreams(MultiplexingStream multiplexer, IDuplexPipe rpc, IDuplexPipe channelData)
+    private readonly Stream calls;
+    private readonly Stream channelData;
+
+    private WorkerStreams(Stream calls, Stream channelData, MultiplexingStream multiplexer)
     {
+        this.calls = calls;
+        this.channelData = channelData;
         Multiplexer = multiplexer;
-        Rpc = rpc;
-        ChannelData = channelData;
+
+        // System.IO.Pipelines' stream adapters read and write inline, with no pump of their own in between.
+        Rpc = new DuplexPipe(PipeReader.Create(calls, new StreamPipeReaderOptions(leaveOpen: true)), PipeWriter.Create(calls, new StreamPipeWriterOptions(leaveOpen: true)));
+        ChannelData = multiplexer.AcceptChannel(0);
     }
 
-    /// <summary>The multiplexer over the pipe.</summary>
+    /// <summary>The multiplexer over the channel data connection.</summary>
     public MultiplexingStream Multiplexer { get; }
 
-    /// <summary>Seeded channel 0: JSON-RPC.</summary>
+    /// <summary>JSON-RPC, on the calls connection.</summary>
     public IDuplexPipe Rpc { get; }
 
-    /// <summary>Seeded channel 1: channel data frames (see <see cref="Channels.ChannelFrame"/>).</summary>
+    /// <summary>Channel data frames (see <see cref="Channels.ChannelFrame"/>), on seeded channel 0 of <see cref="Multiplexer"/>.</summary>
     public IDuplexPipe ChannelData { get; }
 
-    /// <summary>Starts multiplexing a connected, handshaken pipe. Both sides call this.</summary>
-    /// <param name="pipe">The pipe.</param>
+    /// <summary>Starts using a worker's two connected, handshaken connections. Both sides call this.</summary>
+    /// <param name="calls">The <see cref="ConnectionRole.Calls"/> connection.</param>
+    /// <param name="channelData">The <see cref="ConnectionRole.ChannelData"/> connection.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    /// <returns>The streams.</returns>
-    public static async Task<WorkerStreams> CreateAsync(Stream pipe, CancellationToken cancellationToken)
+    /// <returns>The streams; disposing them closes both connections.</returns>
+    public static async Task<WorkerStreams> CreateAsync(Stream calls, Stream channelData, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(pipe);
+        ArgumentNullException.ThrowIfNull(calls);
+        ArgumentNullException.ThrowIfNull(channelData);
         var options = new MultiplexingStream.Options
         {
             ProtocolMajorVersion = ProtocolMajorVersion,
-            SeededChannels =
-            {
-                new MultiplexingStream.ChannelOptions(),
-                new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelDataWindow },
-            },
+            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelDataWindow } },
         };
-        MultiplexingStream multiplexer = await MultiplexingStream.CreateAsync(pipe, options, cancellationToken).ConfigureAwait(false);
-        return new WorkerStreams(multiplexer, multiplexer.AcceptChannel(0), multiplexer.AcceptChannel(1));
+        MultiplexingStream multiplexer = await MultiplexingStream.CreateAsync(channelData, options, cancellationToken).ConfigureAwait(false);
+        return new WorkerStreams(calls, channelData, multiplexer);
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => Multiplexer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Rpc.Input.CompleteAsync().ConfigureAwait(false);
+        await Rpc.Output.CompleteAsync().ConfigureAwait(false);
+        await Multiplexer.DisposeAsync().ConfigureAwait(false);
+        await calls.DisposeAsync().ConfigureAwait(false);
+        await channelData.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -91,11 +91,12 @@ public sealed class ChannelFrameTests
     }
 
     [Fact]
-    public async Task Both_sides_multiplex_two_seeded_channels_with_protocol_3()
+    public async Task Calls_and_channel_data_each_reach_the_other_side_on_their_own_connection()
     {
-        (Stream host, Stream worker) = FullDuplexStream.CreatePair();
-        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(host, CancellationToken.None);
-        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(worker, CancellationToken.None);
+        (Stream hostCalls, Stream workerCalls) = FullDuplexStream.CreatePair();
+        (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
+        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
+        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(workerCalls, workerData, CancellationToken.None);
         await using WorkerStreams a = await hostSide;
         await using WorkerStreams b = await workerSide;
 
@@ -106,5 +107,27 @@ public sealed class ChannelFrameTests
         Assert.Equal([1, 2, 3], data.Buffer.ToArray());
         Assert.Equal([9], rpc.Buffer.ToArray());
         Assert.Equal(3, WorkerStreams.ProtocolMajorVersion);
+    }
+
+    [Fact]
+    public async Task The_calls_connection_carries_json_rpc_bytes_as_they_are_while_channel_data_is_framed_by_the_multiplexer()
+    {
+        (Stream hostCalls, Stream workerCalls) = FullDuplexStream.CreatePair();
+        (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
+        (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
+        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
+        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(unusedCalls, workerData, CancellationToken.None);
+        await using WorkerStreams host = await hostSide;
+        await using WorkerStreams worker = await workerSide;
+
+        await host.Rpc.Output.WriteAsync(new byte[] { 0, 0, 0, 1, 0x90 });
+        byte[] raw = new byte[5];
+        await workerCalls.ReadExactlyAsync(raw).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([0, 0, 0, 1, 0x90], raw);
+
+        await worker.ChannelData.Output.WriteAsync(new byte[] { 7, 7 });
+        System.IO.Pipelines.ReadResult data = await host.ChannelData.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal([7, 7], data.Buffer.ToArray());
+        unusedPeer.Dispose();
     }
 }

@@ -10,7 +10,24 @@ public sealed class HandshakeTests
     {
         (Stream host, Stream worker) = FullDuplexStream.CreatePair();
         byte[] token = Handshake.NewToken();
-        await Task.WhenAll(Handshake.ServerAsync(host, token, CancellationToken.None), Handshake.ClientAsync(worker, token, CancellationToken.None));
+        Task<ConnectionRole> server = Handshake.ServerAsync(host, token, CancellationToken.None);
+        await Handshake.ClientAsync(worker, token, ConnectionRole.ChannelData, CancellationToken.None);
+        Assert.Equal(ConnectionRole.ChannelData, await server);
+    }
+
+    [Fact]
+    public async Task The_greeting_is_magic_version_role_token_length_and_token()
+    {
+        (Stream worker, Stream host) = FullDuplexStream.CreatePair();
+        byte[] token = Handshake.NewToken();
+        Task client = Handshake.ClientAsync(worker, token, ConnectionRole.ChannelData, CancellationToken.None);
+        byte[] greeting = new byte[8 + token.Length];
+        await host.ReadExactlyAsync(greeting);
+        Assert.Equal(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x01, 0x00, 0x20 }, greeting[..8]);
+        Assert.Equal(token, greeting[8..]);
+        await host.WriteAsync(new[] { Handshake.Accepted });
+        await host.FlushAsync();
+        await client;
     }
 
     [Fact]
@@ -18,7 +35,7 @@ public sealed class HandshakeTests
     {
         (Stream host, Stream worker) = FullDuplexStream.CreatePair();
         Task server = Handshake.ServerAsync(host, Handshake.NewToken(), CancellationToken.None);
-        Task client = Handshake.ClientAsync(worker, Handshake.NewToken(), CancellationToken.None);
+        Task client = Handshake.ClientAsync(worker, Handshake.NewToken(), ConnectionRole.Calls, CancellationToken.None);
         var ex = await Assert.ThrowsAsync<HandshakeException>(() => server);
         Assert.Contains("wrong token", ex.Message, StringComparison.Ordinal);
         host.Dispose();
@@ -26,9 +43,11 @@ public sealed class HandshakeTests
     }
 
     [Theory]
-    [InlineData(new byte[] { 0x47, 0x45, 0x54, 0x20, 0x2f, 0x20, 0x48 }, "magic")]   // "GET / H": not a worker at all
-    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x09, 0x00, 0x20 }, "version")] // PISO, protocol 9
-    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x01, 0x00, 0x05 }, "length")]  // PISO, a 5-byte token
+    [InlineData(new byte[] { 0x47, 0x45, 0x54, 0x20, 0x2f, 0x20, 0x48, 0x54 }, "magic")] // "GET / HT": not a worker at all
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x09, 0x00, 0x00, 0x20 }, "version")] // PISO, protocol 9
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x01, 0x00, 0x00, 0x20 }, "version")] // PISO, protocol 1 (before the role byte)
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x07, 0x00, 0x20 }, "role")]    // PISO, protocol 2, role 7
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x00, 0x00, 0x05 }, "length")]  // PISO, a 5-byte token
     [InlineData(new byte[] { 0x50, 0x49 }, "closed")]                                // a truncated greeting
     public async Task Garbage_and_truncated_greetings_are_refused_with_a_clear_error(byte[] greeting, string expected)
     {

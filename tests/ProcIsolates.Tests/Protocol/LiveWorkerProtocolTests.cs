@@ -13,17 +13,21 @@ public sealed class LiveWorkerProtocolTests
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         PipeEndpoint endpoint = PipeEndpoint.Create(0x7e57);
-        await using var pipe = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, 1, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        // The worker opens two connections, one per ConnectionRole, so two server instances listen.
+        await using var first = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, 2, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        await using var second = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, 2, PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         using Process worker = StartWorker(endpoint.PipeName);
         try
         {
             byte[] token = Handshake.NewToken();
             await worker.StandardInput.WriteLineAsync(Convert.ToBase64String(token));
             await worker.StandardInput.FlushAsync();
-            await pipe.WaitForConnectionAsync(timeout.Token);
+            await first.WaitForConnectionAsync(timeout.Token);
+            Assert.Equal(ConnectionRole.Calls, await Handshake.ServerAsync(first, token, timeout.Token));
+            await second.WaitForConnectionAsync(timeout.Token);
+            Assert.Equal(ConnectionRole.ChannelData, await Handshake.ServerAsync(second, token, timeout.Token));
             endpoint.DeleteSocketFile();
-            await Handshake.ServerAsync(pipe, token, timeout.Token);
-            await using WorkerStreams streams = await WorkerStreams.CreateAsync(pipe, timeout.Token);
+            await using WorkerStreams streams = await WorkerStreams.CreateAsync(first, second, timeout.Token);
             using JsonRpc rpc = RpcChannel.Create(streams.Rpc);
             rpc.StartListening();
 
