@@ -13,15 +13,16 @@ public static class ChannelThroughput
 {
     private const int Runs = 3;
 
+    /// <summary>Warm-up passes stop once two in a row are this close (or after <see cref="MaxWarmUpPasses"/>).</summary>
+    private const double SteadyRatio = 0.85;
+
+    private const int MaxWarmUpPasses = 6;
+
     public static async Task<string> RunAsync(int smallItems, int largeItems)
     {
         Interpreters.SpareWorkers = 0;
         await using Interpreter producer = await Interpreters.CreateAsync();
         await using Interpreter consumer = await Interpreters.CreateAsync();
-
-        // Warm-up: the JIT in host and workers, and the serializers.
-        await WorkerToWorkerAsync(producer, consumer, 20_000, 64, null);
-        await WorkerToWorkerAsync(producer, consumer, 50, 1 << 20, 16);
 
         var rows = new List<(string Name, double Best, double Median, string Unit)>();
         rows.Add(Measure("interpreter channel, worker -> worker, 64 B, unbounded", smallItems, "items/s", () => WorkerToWorkerAsync(producer, consumer, smallItems, 64, null)));
@@ -35,7 +36,7 @@ public static class ChannelThroughput
         (double? pySmall, double? pyLarge) = PythonQueue(smallItems, largeItems);
 
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"Channel throughput: {smallItems:N0} small items, {largeItems:N0} large items, best and median of {Runs} runs");
+        table.AppendLine(CultureInfo.InvariantCulture, $"Channel throughput: {smallItems:N0} small items, {largeItems:N0} large items, best and median of {Runs} runs after warm-up");
         table.AppendLine();
         table.AppendLine("| measurement | best | median |");
         table.AppendLine("|---|---|---|");
@@ -62,6 +63,21 @@ public static class ChannelThroughput
 
     private static (string, double, double, string) Measure(string name, double amount, string unit, Func<Task<TimeSpan>> run)
     {
+        // Warm-up: tiered JIT in the host and the workers takes seconds of a hot loop to settle (tier 0, instrumented,
+        // then optimized code); until then a run measures the compiler. Passes go on until two in a row agree.
+        double previous = 0;
+        for (int pass = 1; pass <= MaxWarmUpPasses; pass++)
+        {
+            double rate = amount / run().GetAwaiter().GetResult().TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: warm-up pass {pass}: {rate:N0} {unit}"));
+            if (Math.Min(rate, previous) >= SteadyRatio * Math.Max(rate, previous))
+            {
+                break;
+            }
+
+            previous = rate;
+        }
+
         var rates = new List<double>();
         for (int i = 0; i < Runs; i++)
         {
