@@ -94,40 +94,45 @@ public sealed class ChannelFrameTests
     public async Task Calls_and_channel_data_each_reach_the_other_side_on_their_own_connection()
     {
         (Stream hostCalls, Stream workerCalls) = FullDuplexStream.CreatePair();
-        (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
-        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
-        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(workerCalls, workerData, CancellationToken.None);
-        await using WorkerStreams a = await hostSide;
-        await using WorkerStreams b = await workerSide;
-
-        await a.ChannelData.Output.WriteAsync(new byte[] { 1, 2, 3 });
-        await a.Rpc.Output.WriteAsync(new byte[] { 9 });
-        System.IO.Pipelines.ReadResult data = await b.ChannelData.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        System.IO.Pipelines.ReadResult rpc = await b.Rpc.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal([1, 2, 3], data.Buffer.ToArray());
-        Assert.Equal([9], rpc.Buffer.ToArray());
-        Assert.Equal(3, WorkerStreams.ProtocolMajorVersion);
+        (WorkerStreams a, WorkerStreams b) = await ConnectAsync(hostCalls, workerCalls);
+        await using (a)
+        await using (b)
+        {
+            await a.ChannelData.Output.WriteAsync(new byte[] { 1, 2, 3 });
+            await a.Rpc.Output.WriteAsync(new byte[] { 9 });
+            System.IO.Pipelines.ReadResult data = await b.ChannelData.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            System.IO.Pipelines.ReadResult rpc = await b.Rpc.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal([1, 2, 3], data.Buffer.ToArray());
+            Assert.Equal([9], rpc.Buffer.ToArray());
+            Assert.Equal(3, WorkerStreams.ProtocolMajorVersion);
+        }
     }
 
     [Fact]
-    public async Task The_calls_connection_carries_json_rpc_bytes_as_they_are_while_channel_data_is_framed_by_the_multiplexer()
+    public async Task The_calls_connection_carries_json_rpc_bytes_as_they_are()
     {
-        (Stream hostCalls, Stream workerCalls) = FullDuplexStream.CreatePair();
-        (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
+        // The worker side gets a calls connection of its own, so that the test reads the host's bytes raw.
+        (Stream hostCalls, Stream rawPeer) = FullDuplexStream.CreatePair();
         (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
-        Task<WorkerStreams> hostSide = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
-        Task<WorkerStreams> workerSide = WorkerStreams.CreateAsync(unusedCalls, workerData, CancellationToken.None);
-        await using WorkerStreams host = await hostSide;
-        await using WorkerStreams worker = await workerSide;
+        (WorkerStreams host, WorkerStreams worker) = await ConnectAsync(hostCalls, unusedCalls);
+        await using (host)
+        await using (worker)
+        {
+            await host.Rpc.Output.WriteAsync(new byte[] { 0, 0, 0, 1, 0x90 });
+            byte[] raw = new byte[5];
+            await rawPeer.ReadExactlyAsync(raw).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal([0, 0, 0, 1, 0x90], raw);
+        }
 
-        await host.Rpc.Output.WriteAsync(new byte[] { 0, 0, 0, 1, 0x90 });
-        byte[] raw = new byte[5];
-        await workerCalls.ReadExactlyAsync(raw).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal([0, 0, 0, 1, 0x90], raw);
-
-        await worker.ChannelData.Output.WriteAsync(new byte[] { 7, 7 });
-        System.IO.Pipelines.ReadResult data = await host.ChannelData.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal([7, 7], data.Buffer.ToArray());
         unusedPeer.Dispose();
+    }
+
+    /// <summary>Both sides' streams over in-memory connections, the channel data connection made here.</summary>
+    private static async Task<(WorkerStreams Host, WorkerStreams Worker)> ConnectAsync(Stream hostCalls, Stream workerCalls)
+    {
+        (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
+        Task<WorkerStreams> host = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
+        Task<WorkerStreams> worker = WorkerStreams.CreateAsync(workerCalls, workerData, CancellationToken.None);
+        return (await host, await worker);
     }
 }
