@@ -18,23 +18,13 @@ public sealed class HostileClientTests
         string[] before = Processes.SocketFilesOf(Environment.ProcessId);
 
         // Two foreign clients: wait for the host's new socket, connect long before the cold worker can, and send garbage.
-        // The host has two listeners (one per connection of its worker): each must drop its intruder and listen again.
+        // The host accepts its worker's two connections one at a time: it must drop each intruder and listen again.
         Task intruder = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
-            {
-                string? socket = Processes.SocketFilesOf(Environment.ProcessId).Except(before).FirstOrDefault();
-                if (socket is null)
-                {
-                    await Task.Delay(1);
-                    continue;
-                }
-
-                UnixFileMode mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(socket);
-                bool[] dropped = await Task.WhenAll(IntrudeAsync(socket, stop.Token), IntrudeAsync(socket, stop.Token));
-                seen.TrySetResult((socket, mode, dropped.All(d => d)));
-                return;
-            }
+            string socket = await NewSocketAsync(before, stop.Token);
+            UnixFileMode mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(socket);
+            bool[] dropped = await Task.WhenAll(IntrudeAsync(socket, stop.Token), IntrudeAsync(socket, stop.Token));
+            seen.TrySetResult((socket, mode, dropped.All(d => d)));
         });
 
         // A shaped process never comes from a spare, so a socket is made for it now.
@@ -46,6 +36,47 @@ public sealed class HostileClientTests
         Assert.True(dropped, "the host should close both foreign connections without answering");
         Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
         Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task A_foreign_client_that_resets_its_connection_mid_greeting_is_dropped_and_the_worker_still_connects()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // Watches the socket directory, which is Unix-specific.
+        }
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string[] before = Processes.SocketFilesOf(Environment.ProcessId);
+
+        // Half a greeting, then a reset (linger 0): the host's read fails with an I/O error, not a bad greeting.
+        Task intruder = Task.Run(async () =>
+        {
+            string socket = await NewSocketAsync(before, stop.Token);
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), stop.Token);
+            await client.SendAsync("PISO"u8.ToArray(), SocketFlags.None, stop.Token);
+            await Task.Delay(50, stop.Token);
+            client.LingerState = new LingerOption(true, 0);
+        });
+
+        await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { Environment = new Dictionary<string, string?> { ["PROCISOLATES_TEST"] = "2" } }, stop.Token);
+        await intruder;
+        Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
+    }
+
+    /// <summary>Waits for the socket file the host creates for its next worker.</summary>
+    private static async Task<string> NewSocketAsync(string[] before, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (Processes.SocketFilesOf(Environment.ProcessId).Except(before).FirstOrDefault() is { } socket)
+            {
+                return socket;
+            }
+
+            await Task.Delay(1, cancellationToken);
+        }
     }
 
     /// <summary>Connects, sends an HTTP request, and tells whether the host closed the connection without answering.</summary>

@@ -23,6 +23,9 @@ internal sealed class WorkerConnection
     /// <summary>How often a peer may fail the handshake before the start is given up; each failure drops that peer.</summary>
     private const int MaxConnectAttempts = 8;
 
+    /// <summary>How many connections a worker opens: one per <see cref="ConnectionRole"/>.</summary>
+    private static readonly int ConnectionCount = Enum.GetValues<ConnectionRole>().Length;
+
     /// <summary>How long a connected peer has to complete the handshake; our worker does it at once.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
 
@@ -97,9 +100,9 @@ internal sealed class WorkerConnection
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
-        // Two listeners, so that the worker's second connection always finds one waiting.
-        NamedPipeServerStream?[] listeners = [Listen(endpoint, firstInstance: true), Listen(endpoint, firstInstance: false)];
-        var accepted = new NamedPipeServerStream?[2]; // by ConnectionRole
+        NamedPipeServerStream? listener = null;
+        var accepted = new NamedPipeServerStream?[ConnectionCount]; // by ConnectionRole
+        WorkerStreams? streams = null;
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
         var sink = new StderrSink();
@@ -127,29 +130,46 @@ internal sealed class WorkerConnection
             startTimeout.CancelAfter(options.StartTimeout);
             try
             {
-                // Whoever connects must prove it is our worker; anyone else is dropped and that listener listens again.
-                for (int attempt = 1, next = 0; accepted[0] is null || accepted[1] is null;)
+                // One listener at a time, so that every platform hands the next connection to the one listening (the
+                // worker opens its connections one after the other). Whoever connects must prove it is our worker;
+                // anyone else is dropped and a new listener takes over. FirstPipeInstance on the first one only: if
+                // anyone else holds the name, the start fails; after that the name is ours.
+                listener = Listen(endpoint, firstInstance: true);
+                for (int attempt = 1, missing = ConnectionCount; missing > 0;)
                 {
-                    NamedPipeServerStream listener = listeners[next]!;
-                    await WaitForConnectionOrExitAsync(listener, process, stderr, startTimeout.Token).ConfigureAwait(false);
+                    NamedPipeServerStream current = listener!; // Set before the loop, and after every connection but the last.
                     try
                     {
+                        await WaitForConnectionOrExitAsync(current, process, stderr, startTimeout.Token).ConfigureAwait(false);
                         using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token);
                         handshakeTimeout.CancelAfter(HandshakeTimeout);
-                        ConnectionRole role = await Handshake.ServerAsync(listener, token, handshakeTimeout.Token).ConfigureAwait(false);
+                        ConnectionRole role = await Handshake.ServerAsync(current, token, handshakeTimeout.Token).ConfigureAwait(false);
                         if (accepted[(int)role] is not null)
                         {
                             throw new HandshakeException($"The worker opened a second {role} connection.");
                         }
 
-                        accepted[(int)role] = listener;
-                        listeners[next] = null;
-                        next = 1 - next;
+                        accepted[(int)role] = current;
+                        listener = null;
+                        missing--;
+                        listener = missing > 0 ? Listen(endpoint, firstInstance: false) : null;
                     }
-                    catch (Exception ex) when (attempt++ < MaxConnectAttempts && (ex is HandshakeException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
+                    catch (Exception ex) when (attempt++ < MaxConnectAttempts && listener is not null &&
+                        (ex is IOException or UnauthorizedAccessException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
                     {
-                        await listener.DisposeAsync().ConfigureAwait(false);
-                        listeners[next] = Listen(endpoint, firstInstance: false);
+                        // A bad greeting, a reset, a peer of another user, or a peer that never finished its greeting.
+                        // The new listener first: while an instance lives, the socket keeps listening, and a worker
+                        // already queued on it keeps its place (on Unix, closing the last instance resets the queue).
+                        NamedPipeServerStream failed = listener;
+                        listener = null;
+                        try
+                        {
+                            listener = Listen(endpoint, firstInstance: false);
+                        }
+                        finally
+                        {
+                            await failed.DisposeAsync().ConfigureAwait(false);
+                        }
                     }
                 }
             }
@@ -163,15 +183,20 @@ internal sealed class WorkerConnection
             }
 
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
-            WorkerStreams streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls]!, accepted[(int)ConnectionRole.ChannelData]!, startTimeout.Token).ConfigureAwait(false);
-            accepted[0] = accepted[1] = null; // The streams own them now.
+            streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls]!, accepted[(int)ConnectionRole.ChannelData]!, startTimeout.Token).ConfigureAwait(false);
+            Array.Clear(accepted); // The streams own them now.
             return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize);
         }
         catch (Exception ex)
         {
             Kill(process);
             process?.Dispose();
-            foreach (NamedPipeServerStream? pipe in listeners.Concat(accepted))
+            if (streams is not null)
+            {
+                await streams.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (NamedPipeServerStream? pipe in accepted.Append(listener))
             {
                 if (pipe is not null)
                 {
@@ -191,13 +216,23 @@ internal sealed class WorkerConnection
 
     private static NamedPipeServerStream Listen(PipeEndpoint endpoint, bool firstInstance)
     {
-        // FirstPipeInstance on the first listener: if anyone else already holds the name, the start fails.
         PipeOptions pipeOptions = PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | (firstInstance ? PipeOptions.FirstPipeInstance : PipeOptions.None);
-        var pipe = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, 2, PipeTransmissionMode.Byte, pipeOptions);
-        if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
+
+        // An accepted connection still counts as an instance of the name until it closes; one more for a listener that
+        // replaces a dropped one.
+        var pipe = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, ConnectionCount + 1, PipeTransmissionMode.Byte, pipeOptions);
+        try
         {
-            // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
+            {
+                // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
+                File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+        catch
+        {
+            pipe.Dispose();
+            throw;
         }
 
         return pipe;

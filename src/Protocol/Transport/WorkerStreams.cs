@@ -65,10 +65,23 @@ public sealed class WorkerStreams : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await Rpc.Input.CompleteAsync().ConfigureAwait(false);
-        await Rpc.Output.CompleteAsync().ConfigureAwait(false);
-        await Multiplexer.DisposeAsync().ConfigureAwait(false);
+        // The connection first, so that a read still pending on it ends before the pipe adapters give back their buffers.
         await calls.DisposeAsync().ConfigureAwait(false);
+        await CompleteQuietlyAsync(Rpc).ConfigureAwait(false);
+        await Multiplexer.DisposeAsync().ConfigureAwait(false);
         await channelData.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static async Task CompleteQuietlyAsync(IDuplexPipe pipe)
+    {
+        try
+        {
+            await pipe.Input.CompleteAsync().ConfigureAwait(false);
+            await pipe.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Unsent bytes for a connection that is gone: nothing to keep.
+        }
     }
 }
