@@ -20,15 +20,6 @@ internal sealed class WorkerConnection
 {
     private const int StderrTailLines = 40;
 
-    /// <summary>How often a peer may fail the handshake before the start is given up; each failure drops that peer.</summary>
-    private const int MaxConnectAttempts = 8;
-
-    /// <summary>How many connections a worker opens: one per <see cref="ConnectionRole"/>.</summary>
-    private static readonly int ConnectionCount = Enum.GetValues<ConnectionRole>().Length;
-
-    /// <summary>How long a connected peer has to complete the handshake; our worker does it at once.</summary>
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
-
     /// <summary>How long after the exit the last stderr lines may take to arrive.</summary>
     private static readonly TimeSpan StderrDrainTime = TimeSpan.FromMilliseconds(300);
 
@@ -100,8 +91,7 @@ internal sealed class WorkerConnection
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
-        NamedPipeServerStream? listener = null;
-        var accepted = new NamedPipeServerStream?[ConnectionCount]; // by ConnectionRole
+        NamedPipeServerStream[]? accepted = null; // by ConnectionRole
         WorkerStreams? streams = null;
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
@@ -130,48 +120,8 @@ internal sealed class WorkerConnection
             startTimeout.CancelAfter(options.StartTimeout);
             try
             {
-                // One listener at a time, so that every platform hands the next connection to the one listening (the
-                // worker opens its connections one after the other). Whoever connects must prove it is our worker;
-                // anyone else is dropped and a new listener takes over. FirstPipeInstance on the first one only: if
-                // anyone else holds the name, the start fails; after that the name is ours.
-                listener = Listen(endpoint, firstInstance: true);
-                for (int attempt = 1, missing = ConnectionCount; missing > 0;)
-                {
-                    NamedPipeServerStream current = listener!; // Set before the loop, and after every connection but the last.
-                    try
-                    {
-                        await WaitForConnectionOrExitAsync(current, process, stderr, startTimeout.Token).ConfigureAwait(false);
-                        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(startTimeout.Token);
-                        handshakeTimeout.CancelAfter(HandshakeTimeout);
-                        ConnectionRole role = await Handshake.ServerAsync(current, token, handshakeTimeout.Token).ConfigureAwait(false);
-                        if (accepted[(int)role] is not null)
-                        {
-                            throw new HandshakeException($"The worker opened a second {role} connection.");
-                        }
-
-                        accepted[(int)role] = current;
-                        listener = null;
-                        missing--;
-                        listener = missing > 0 ? Listen(endpoint, firstInstance: false) : null;
-                    }
-                    catch (Exception ex) when (attempt++ < MaxConnectAttempts && listener is not null &&
-                        (ex is IOException or UnauthorizedAccessException || (ex is OperationCanceledException && !startTimeout.IsCancellationRequested)))
-                    {
-                        // A bad greeting, a reset, a peer of another user, or a peer that never finished its greeting.
-                        // The new listener first: while an instance lives, the socket keeps listening, and a worker
-                        // already queued on it keeps its place (on Unix, closing the last instance resets the queue).
-                        NamedPipeServerStream failed = listener;
-                        listener = null;
-                        try
-                        {
-                            listener = Listen(endpoint, firstInstance: false);
-                        }
-                        finally
-                        {
-                            await failed.DisposeAsync().ConfigureAwait(false);
-                        }
-                    }
-                }
+                accepted = await WorkerListener.AcceptAsync(
+                    endpoint, token, (pipe, cancel) => WaitForConnectionOrExitAsync(pipe, process, stderr, cancel), startTimeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -179,12 +129,12 @@ internal sealed class WorkerConnection
             }
             catch (HandshakeException ex)
             {
-                throw new InterpreterException($"A worker process failed the handshake {MaxConnectAttempts} times: {ex.Message}", ex);
+                throw new InterpreterException($"A worker process failed the handshake {WorkerListener.MaxConnectAttempts} times: {ex.Message}", ex);
             }
 
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
-            streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls]!, accepted[(int)ConnectionRole.ChannelData]!, startTimeout.Token).ConfigureAwait(false);
-            Array.Clear(accepted); // The streams own them now.
+            streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls], accepted[(int)ConnectionRole.ChannelData], startTimeout.Token).ConfigureAwait(false);
+            accepted = null; // The streams own them now.
             return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize);
         }
         catch (Exception ex)
@@ -196,12 +146,9 @@ internal sealed class WorkerConnection
                 await streams.DisposeAsync().ConfigureAwait(false);
             }
 
-            foreach (NamedPipeServerStream? pipe in accepted.Append(listener))
+            foreach (NamedPipeServerStream pipe in accepted ?? [])
             {
-                if (pipe is not null)
-                {
-                    await pipe.DisposeAsync().ConfigureAwait(false);
-                }
+                await pipe.DisposeAsync().ConfigureAwait(false);
             }
 
             endpoint.DeleteSocketFile();
@@ -212,30 +159,6 @@ internal sealed class WorkerConnection
 
             throw new InterpreterException($"A worker process could not be started: {ex.Message}", ex);
         }
-    }
-
-    private static NamedPipeServerStream Listen(PipeEndpoint endpoint, bool firstInstance)
-    {
-        PipeOptions pipeOptions = PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly | (firstInstance ? PipeOptions.FirstPipeInstance : PipeOptions.None);
-
-        // An accepted connection still counts as an instance of the name until it closes; one more for a listener that
-        // replaces a dropped one.
-        var pipe = new NamedPipeServerStream(endpoint.PipeName, PipeDirection.InOut, ConnectionCount + 1, PipeTransmissionMode.Byte, pipeOptions);
-        try
-        {
-            if (endpoint.SocketPath is { } socketPath && !OperatingSystem.IsWindows())
-            {
-                // CurrentUserOnly checks the peer's user id; the mode keeps other users from even connecting.
-                File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-        catch
-        {
-            pipe.Dispose();
-            throw;
-        }
-
-        return pipe;
     }
 
     private static async Task WaitForConnectionOrExitAsync(NamedPipeServerStream pipe, Process process, OutputTail stderr, CancellationToken cancellationToken)
