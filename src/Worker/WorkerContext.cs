@@ -14,8 +14,8 @@ internal static class WorkerContext
 
     /// <summary>
     /// Runs after each exec or call, before its reply: channel readers acknowledge what the code read, and the channel
-    /// frames the code sent are carried out by the host before the reply can reach it (they travel on another channel
-    /// of the pipe, so nothing else orders them).
+    /// frames the code sent are carried out by the host before the reply can reach it (they travel on another
+    /// connection, so nothing else orders them).
     /// </summary>
     public static Func<Task>? OperationEnded { get; set; }
 
