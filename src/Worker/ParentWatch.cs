@@ -35,6 +35,14 @@ internal static partial class ParentWatch
         return GetParentProcessId() == hostProcessId;
     }
 
+    /// <summary>
+    /// Whether the host has exited: on Linux the worker then has another parent. When the host is killed, the
+    /// parent-death signal comes after the kernel re-parented its children, so the answer is sure then; at the end of
+    /// standard input it may come a moment too early. Elsewhere, <see langword="false"/>.
+    /// </summary>
+    /// <param name="hostProcessId">The host's process id.</param>
+    public static bool HostHasExited(int hostProcessId) => OperatingSystem.IsLinux() && GetParentProcessId() != hostProcessId;
+
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int SetParentDeathSignal(int option, nuint signal, nuint unused3, nuint unused4, nuint unused5);
 

@@ -2,15 +2,26 @@ using System.Globalization;
 
 namespace ProcIsolates.Worker;
 
-/// <summary>The worker's command line: <c>--pipe &lt;name&gt; --parent &lt;host pid&gt;</c>.</summary>
+/// <summary>
+/// The worker's command line: <c>--pipe &lt;name&gt; --parent &lt;host pid&gt;</c>, optionally
+/// <c>--spill-dir &lt;directory&gt; --spill-tag &lt;tag&gt;</c>.
+/// </summary>
 /// <param name="PipeName">The pipe to connect to.</param>
 /// <param name="ParentProcessId">The host's process id.</param>
 internal sealed record WorkerArguments(string PipeName, int ParentProcessId)
 {
+    /// <summary>The host's directory for large channel items, or <see langword="null"/> to send them whole.</summary>
+    public string? SpillDirectory { get; init; }
+
+    /// <summary>The name prefix of this worker's spill files.</summary>
+    public string? SpillTag { get; init; }
+
     /// <summary>Formats the arguments for <see cref="System.Diagnostics.ProcessStartInfo.ArgumentList"/>.</summary>
     /// <returns>The arguments.</returns>
     public IEnumerable<string> ToArgumentList() =>
-        ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)];
+        SpillDirectory is null || SpillTag is null
+            ? ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)]
+            : ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture), "--spill-dir", SpillDirectory, "--spill-tag", SpillTag];
 
     /// <summary>Parses a worker's command line.</summary>
     /// <param name="args">The arguments.</param>
@@ -39,7 +50,7 @@ internal sealed record WorkerArguments(string PipeName, int ParentProcessId)
             return false;
         }
 
-        (parsed, error) = (new WorkerArguments(pipe, parent), null);
+        (parsed, error) = (new WorkerArguments(pipe, parent) { SpillDirectory = values.GetValueOrDefault("--spill-dir"), SpillTag = values.GetValueOrDefault("--spill-tag") }, null);
         return true;
     }
 }

@@ -19,6 +19,12 @@ internal static class WorkerContext
     /// </summary>
     public static Func<Task>? OperationEnded { get; set; }
 
+    /// <summary>The host's directory for large channel items, or <see langword="null"/> (items then travel whole).</summary>
+    public static string? SpillDirectory { get; internal set; }
+
+    /// <summary>The name prefix of the spill files this worker writes.</summary>
+    public static string? SpillTag { get; internal set; }
+
     /// <summary>Whether this process is a ProcIsolates worker.</summary>
     public static bool IsWorker => HostProcessId is not null;
 }

@@ -18,6 +18,9 @@ internal static class WorkerProcess
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The host asked this worker to shut down: the end of its input then does not mean the host died.</summary>
+    private static volatile bool shutdownRequested;
+
     /// <summary>Runs a worker until its host disconnects or asks it to shut down; never returns normally.</summary>
     /// <param name="args">The worker's command line (see <see cref="WorkerArguments"/>).</param>
     /// <returns>The exit code.</returns>
@@ -38,7 +41,7 @@ internal static class WorkerProcess
         // which lives as long as the process (a pool thread that armed it could retire and take the signal with it).
         if (!ParentWatch.Arm(arguments.ParentProcessId, onTermination: () =>
             {
-                endpoint.DeleteSocketFile();
+                DeleteHostLeftovers(endpoint, arguments, hostMayBeExiting: true);
                 Exit(0);
             }))
         {
@@ -56,12 +59,14 @@ internal static class WorkerProcess
         }
 
         WorkerContext.HostProcessId = arguments.ParentProcessId;
+        WorkerContext.SpillDirectory = arguments.SpillDirectory;
+        WorkerContext.SpillTag = arguments.SpillTag;
 
         ConsoleCapture.Install();
 
         // JIT and serializer set-up of the request path, on the other core while this thread connects.
         _ = Task.Run(WorkerWarmup.Run);
-        _ = ExitWhenInputEndsAsync(input, endpoint);
+        _ = ExitWhenInputEndsAsync(input, endpoint, arguments);
 
         NamedPipeClientStream? calls = null;
         NamedPipeClientStream? channelData = null;
@@ -83,13 +88,22 @@ internal static class WorkerProcess
         WorkerContext.ChannelData = streams.ChannelData;
         JsonRpc rpc = RpcChannel.Create(streams.Rpc);
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        rpc.AddLocalRpcTarget<IWorkerService>(new WorkerService(onShutdown: () => shutdown.TrySetResult()), options: null);
+        rpc.AddLocalRpcTarget<IWorkerService>(new WorkerService(onShutdown: () =>
+        {
+            shutdownRequested = true;
+            shutdown.TrySetResult();
+        }), options: null);
         rpc.StartListening();
         await Task.WhenAny(rpc.Completion, shutdown.Task).ConfigureAwait(false);
         if (shutdown.Task.IsCompleted)
         {
             // Let the reply to ShutdownAsync reach the host before the pipe goes away.
             await Task.WhenAny(rpc.Completion, Task.Delay(TimeSpan.FromMilliseconds(200))).ConfigureAwait(false);
+        }
+        else
+        {
+            // The calls connection ended unasked: the host is probably dying (this races the end of standard input).
+            DeleteHostLeftovers(endpoint, arguments, hostMayBeExiting: true);
         }
 
         Exit(0);
@@ -137,7 +151,7 @@ internal static class WorkerProcess
         }
     }
 
-    private static async Task ExitWhenInputEndsAsync(Stream input, PipeEndpoint endpoint)
+    private static async Task ExitWhenInputEndsAsync(Stream input, PipeEndpoint endpoint, WorkerArguments arguments)
     {
         byte[] buffer = new byte[64];
         try
@@ -150,9 +164,44 @@ internal static class WorkerProcess
         {
         }
 
-        // The host is gone. If it died while this worker was still connecting, its socket file is still there.
-        endpoint.DeleteSocketFile();
+        DeleteHostLeftovers(endpoint, arguments, hostMayBeExiting: !shutdownRequested);
         Exit(0);
+    }
+
+    /// <summary>
+    /// The host is gone or going. If it died while this worker was still connecting, its socket file is still there;
+    /// if it was killed, so is its spill directory. That is deleted only once the host has exited, for a host that
+    /// closes this worker's input on purpose still uses it. <paramref name="hostMayBeExiting"/>: the host is probably
+    /// dying (input or calls connection ended unasked, or the parent-death signal), so wait up to 300 ms for the kernel
+    /// to re-parent this worker: a dying host's threads exit one by one, and the signal comes with the first, the
+    /// forking thread, while the re-parenting comes with the last.
+    /// </summary>
+    private static void DeleteHostLeftovers(PipeEndpoint endpoint, WorkerArguments arguments, bool hostMayBeExiting)
+    {
+        endpoint.DeleteSocketFile();
+        if (arguments.SpillDirectory is not { } spill)
+        {
+            return;
+        }
+
+        for (int attempt = 0; !ParentWatch.HostHasExited(arguments.ParentProcessId); attempt++)
+        {
+            if (!hostMayBeExiting || attempt == 30)
+            {
+                return;
+            }
+
+            Thread.Sleep(10);
+        }
+
+        try
+        {
+            Directory.Delete(spill, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Another worker of the same host is deleting it.
+        }
     }
 
     /// <summary>

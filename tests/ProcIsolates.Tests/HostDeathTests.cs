@@ -15,6 +15,7 @@ public sealed class HostDeathTests
     {
         using Process host = StartTestHost(workers: 3, ending == "kill" ? "wait" : ending, appHosted);
         var pids = new List<int>();
+        string? spillDirectory = null;
         string? line;
         while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
         {
@@ -22,13 +23,20 @@ public sealed class HostDeathTests
             {
                 pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
             }
+            else if (line.StartsWith("spill ", StringComparison.Ordinal))
+            {
+                spillDirectory = line[6..];
+            }
         }
+
+        Assert.NotNull(spillDirectory);
 
         Assert.Equal(3, pids.Count);
         if (ending == "kill")
         {
             // The host waits to be killed, so its workers are alive now (a host that exits may already be gone).
             Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
+            Assert.Single(Directory.GetFiles(spillDirectory)); // The large item the host wrote.
         }
 
         if (OperatingSystem.IsLinux() && ending == "kill")
@@ -48,6 +56,12 @@ public sealed class HostDeathTests
         await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Empty(await Processes.WaitAllGoneAsync(workers, TimeSpan.FromSeconds(1)));
         Assert.Empty(Processes.SocketFilesOf(host.Id));
+
+        // Its spill directory goes too: the host deletes it on exit; if the host is killed, its workers do, on Linux.
+        if (ending == "exit" || (ending == "kill" && OperatingSystem.IsLinux()))
+        {
+            Assert.False(Directory.Exists(spillDirectory), $"The spill directory {spillDirectory} outlived its host ({ending}).");
+        }
     }
 
     [Fact]

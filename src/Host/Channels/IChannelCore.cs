@@ -14,6 +14,12 @@ internal interface IChannelCore
 
     int Count { get; }
 
+    /// <summary>
+    /// Whether an item read from this core has left the broker for good (the core is the broker), so that a spilled
+    /// item's file can be deleted once it is read. A worker's read is final only when the host has its acknowledgement.
+    /// </summary>
+    bool ReadsAreFinal { get; }
+
     bool TryRead(out byte[] item);
 
     bool TryPeek(out byte[] item);

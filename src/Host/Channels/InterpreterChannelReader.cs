@@ -20,7 +20,7 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
     {
         if (core.TryRead(out byte[] bytes))
         {
-            item = ChannelItems.Deserialize<T>(bytes);
+            item = ChannelItems.Deserialize<T>(bytes, taken: core.ReadsAreFinal);
             return true;
         }
 
@@ -32,7 +32,7 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
     {
         if (core.TryPeek(out byte[] bytes))
         {
-            item = ChannelItems.Deserialize<T>(bytes);
+            item = ChannelItems.Deserialize<T>(bytes, taken: false);
             return true;
         }
 
@@ -43,7 +43,7 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => core.WaitToReadAsync(cancellationToken);
 
     public override async ValueTask<T> ReadAsync(CancellationToken cancellationToken = default) =>
-        ChannelItems.Deserialize<T>(await core.ReadAsync(cancellationToken).ConfigureAwait(false));
+        ChannelItems.Deserialize<T>(await core.ReadAsync(cancellationToken).ConfigureAwait(false), taken: core.ReadsAreFinal);
 
     public override string ToString() => $"ChannelReader<{typeof(T).Name}>(Id={core.Handle.Id:x})";
 }

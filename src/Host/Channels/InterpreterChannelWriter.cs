@@ -8,7 +8,17 @@ internal sealed class InterpreterChannelWriter<T>(IChannelCore core) : ChannelWr
 {
     public ChannelHandle Handle => core.Handle.As(ChannelEndKind.Writer);
 
-    public override bool TryWrite(T item) => core.TryWrite(ChannelItems.Serialize(item));
+    public override bool TryWrite(T item)
+    {
+        byte[] bytes = ChannelItems.Serialize(item);
+        if (core.TryWrite(bytes))
+        {
+            return true;
+        }
+
+        ChannelItems.Discard(bytes);
+        return false;
+    }
 
     public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => core.WaitToWriteAsync(cancellationToken);
 
@@ -19,7 +29,23 @@ internal sealed class InterpreterChannelWriter<T>(IChannelCore core) : ChannelWr
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        return core.WriteAsync(ChannelItems.Serialize(item), cancellationToken);
+        byte[] bytes = ChannelItems.Serialize(item);
+        ValueTask write = core.WriteAsync(bytes, cancellationToken);
+        return write.IsCompletedSuccessfully ? write : DiscardIfFailedAsync(write, bytes);
+    }
+
+    // A write that throws wrote nothing (as with .NET's channels), so a spilled item's file is not needed.
+    private static async ValueTask DiscardIfFailedAsync(ValueTask write, byte[] bytes)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch
+        {
+            ChannelItems.Discard(bytes);
+            throw;
+        }
     }
 
     public override bool TryComplete(Exception? error = null) => core.TryComplete(error);

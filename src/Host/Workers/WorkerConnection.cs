@@ -4,6 +4,7 @@ using System.IO.Pipes;
 using System.Linq.Expressions;
 using ProcIsolates.Calls;
 using ProcIsolates.Channels.Broker;
+using ProcIsolates.Channels.Spill;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Transport;
@@ -43,14 +44,14 @@ internal sealed class WorkerConnection
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
 
-    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize)
+    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize, string spillTag)
     {
         this.streams = streams;
         rpc = RpcChannel.Create(
             streams.Rpc,
             maxMessageSize,
             size => Stop($"It sent a message of {size} bytes, more than InterpreterOptions.MaxMessageSize ({maxMessageSize}), and was killed."));
-        channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason));
+        channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason), spillTag);
         this.sink = sink;
         this.process = process;
         this.endpoint = endpoint;
@@ -91,6 +92,7 @@ internal sealed class WorkerConnection
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
+        string spillTag = SpillStore.NewWorkerTag();
         NamedPipeServerStream[]? accepted = null; // by ConnectionRole
         WorkerStreams? streams = null;
         Process? process = null;
@@ -101,7 +103,7 @@ internal sealed class WorkerConnection
             byte[] token = Handshake.NewToken();
             process = new Process
             {
-                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId), options),
+                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId) { SpillDirectory = SpillStore.HostDirectory, SpillTag = spillTag }, options),
                 EnableRaisingEvents = true,
             };
             process.ErrorDataReceived += (_, e) =>
@@ -135,7 +137,7 @@ internal sealed class WorkerConnection
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls], accepted[(int)ConnectionRole.ChannelData], startTimeout.Token).ConfigureAwait(false);
             accepted = null; // The streams own them now.
-            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize);
+            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize, spillTag);
         }
         catch (Exception ex)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MessagePack;
 using MessagePack.Resolvers;
 
@@ -48,6 +49,25 @@ public static class ShareableSerializer
         try
         {
             return MessagePackSerializer.Serialize(value, Options);
+        }
+        catch (MessagePackSerializationException ex)
+        {
+            throw new NotShareableValueException(value?.GetType() ?? typeof(T), ex.InnerException?.Message ?? ex.Message, ex);
+        }
+    }
+
+    /// <summary>Serializes a value of a type known at compile time into <paramref name="output"/>, without a final copy.</summary>
+    /// <typeparam name="T">The declared type.</typeparam>
+    /// <param name="output">Where the MessagePack bytes go.</param>
+    /// <param name="value">The value.</param>
+    /// <exception cref="NotShareableValueException">The value cannot travel as that type.</exception>
+    public static void Serialize<T>(IBufferWriter<byte> output, T value)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ShareableTypes.EnsureValue(typeof(T), value);
+        try
+        {
+            MessagePackSerializer.Serialize(output, value, Options);
         }
         catch (MessagePackSerializationException ex)
         {

@@ -12,6 +12,7 @@ internal sealed class BrokerSession
     private readonly IDuplexPipe pipe;
     private readonly FrameOutput output;
     private readonly Action<string> onViolation;
+    private readonly string spillTag;
     private readonly HashSet<BrokeredChannel> touched = [];
     private readonly HashSet<BrokeredChannel> written = [];
     private readonly Lock gate = new();
@@ -21,10 +22,12 @@ internal sealed class BrokerSession
     /// <summary>Starts serving a worker's channel-data stream.</summary>
     /// <param name="pipe">The stream.</param>
     /// <param name="onViolation">Called, once, if the worker breaks the protocol; the session is closed by then.</param>
-    public BrokerSession(IDuplexPipe pipe, Action<string> onViolation)
+    /// <param name="spillTag">The tag of the worker's spill files (see <see cref="Spill.SpillStore"/>).</param>
+    public BrokerSession(IDuplexPipe pipe, Action<string> onViolation, string spillTag)
     {
         this.pipe = pipe;
         this.onViolation = onViolation;
+        this.spillTag = spillTag;
         output = new FrameOutput(pipe.Output);
         Reading = Task.Run(ReadAsync);
     }
@@ -68,6 +71,9 @@ internal sealed class BrokerSession
         {
             channel.Release(this);
         }
+
+        // Files the worker wrote whose items never reached a channel (it died before their frames were sent).
+        Spill.SpillStore.DeleteOrphans(spillTag);
     }
 
     private async Task ReadAsync()
@@ -180,8 +186,20 @@ internal sealed class BrokerSession
                     throw new ChannelProtocolException("A write frame carries no item, or one that is too large.");
                 }
 
+                byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out ArraySegment<byte> whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : item.ToArray();
+                if (Spill.SpilledItem.TryParse(bytes, out Spill.SpilledItem spilled))
+                {
+                    // A worker names only its own files, so it can neither read nor have the host delete another's.
+                    if (spilled.Tag != spillTag)
+                    {
+                        throw new ChannelProtocolException($"A worker wrote a spilled item of file '{spilled.FileName}', which is not one of its own.");
+                    }
+
+                    Spill.SpillStore.Hold(spilled);
+                }
+
                 written.Add(channel);
-                channel.Write(this, frame.A, System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out ArraySegment<byte> whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : item.ToArray());
+                channel.Write(this, frame.A, bytes);
                 break;
             case ChannelOp.Demand:
                 channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);

@@ -54,6 +54,8 @@ internal sealed class BrokeredChannel : IChannelCore
 
     private bool IsBounded => Capacity > 0;
 
+    public bool ReadsAreFinal => true;
+
     public int Count
     {
         get
@@ -328,6 +330,7 @@ internal sealed class BrokeredChannel : IChannelCore
                     session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, ErrorType = typeof(ChannelClosedException).FullName, ErrorMessage = "The channel was completed before the item arrived." });
                 }
 
+                ChannelItems.Discard(item);
                 return; // A write that crossed a Complete from another process: dropped (confirmed as refused if asked).
             }
 
@@ -421,6 +424,7 @@ internal sealed class BrokeredChannel : IChannelCore
 
             for (int i = 0; i < count; i++)
             {
+                ChannelItems.Discard(state.InFlight.First!.Value); // Read for good: a spilled item's file goes.
                 state.InFlight.RemoveFirst();
             }
 
@@ -529,6 +533,7 @@ internal sealed class BrokeredChannel : IChannelCore
                 if (node.Value.Session == session && node.Value.Sequence == sequence && sequence != 0)
                 {
                     pendingWrites.Remove(node);
+                    ChannelItems.Discard(node.Value.Bytes);
                     StateOf(session).PendingOffers--;
                     session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, Flag = true });
                     Pump();

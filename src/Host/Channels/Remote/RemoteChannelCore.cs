@@ -84,6 +84,8 @@ internal sealed class RemoteChannelCore : IChannelCore
     /// </summary>
     private int CreditBatch => Handle.Capacity <= 0 ? 1 : Math.Clamp(Handle.Capacity / 4, 1, MaxBatch);
 
+    public bool ReadsAreFinal => false;
+
     public int Count
     {
         get

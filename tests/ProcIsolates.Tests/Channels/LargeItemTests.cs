@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+
+namespace ProcIsolates.Tests.Channels;
+
+/// <summary>
+/// Items of 128 KiB and more travel through spill files: they must arrive intact, once, at every isolation level, and
+/// their files must go once the items are taken for good. Serial: the tests count the host's spill files.
+/// </summary>
+[Collection(nameof(Serial))]
+public sealed class LargeItemTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [AllIsolations]
+    public async Task Large_items_cross_between_interpreters_intact_and_leave_no_file(Isolation isolation)
+    {
+        var options = new InterpreterOptions { Isolation = isolation };
+        await using Interpreter writer = await Interpreters.CreateAsync(options);
+        await using Interpreter reader = await Interpreters.CreateAsync(options);
+        InterpreterChannel<byte[]> bytes = Interpreters.CreateChannel<byte[]>(capacity: 4);
+        InterpreterChannel<LargeRecord> records = Interpreters.CreateChannel<LargeRecord>();
+
+        Task<string[]> read = reader.CallAsync(() => LargeItems.Digests(bytes.Reader, 12));
+        string[] written = await writer.CallAsync(() => LargeItems.Produce(bytes.Writer, 12, 1 << 20)).WaitAsync(Timeout);
+        Assert.Equal(written, await read.WaitAsync(Timeout));
+
+        // Not a byte[]: the general path, serialized into pooled buffers and deserialized from one.
+        await writer.CallAsync(() => LargeItems.WriteRecord(records.Writer, 7, 100_000)).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 100_000).Sum(i => (long)i * 7), await reader.CallAsync(() => LargeItems.SumRecord(records.Reader)).WaitAsync(Timeout));
+        Assert.Empty(LargeItems.SpillFiles());
+    }
+
+    [Fact]
+    public async Task In_the_host_a_peeked_item_keeps_its_file_a_read_one_frees_it_and_a_refused_write_leaves_none()
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(capacity: 1);
+        byte[] item = RandomNumberGenerator.GetBytes(300_000);
+        Assert.True(channel.Writer.TryWrite(item));
+        Assert.Single(LargeItems.SpillFiles());
+
+        Assert.False(channel.Writer.TryWrite(RandomNumberGenerator.GetBytes(300_000))); // Full: refused, its file deleted.
+        Assert.Single(LargeItems.SpillFiles());
+
+        Assert.True(channel.Reader.TryPeek(out byte[]? peeked));
+        Assert.Equal(item, peeked);
+        Assert.Single(LargeItems.SpillFiles());
+
+        Assert.Equal(item, await channel.Reader.ReadAsync());
+        Assert.Empty(LargeItems.SpillFiles());
+
+        using var cancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        Assert.True(channel.Writer.TryWrite(item));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => channel.Writer.WriteAsync(item, cancelled.Token).AsTask());
+        Assert.Single(LargeItems.SpillFiles()); // The cancelled write's file is gone; the first item's is not.
+        Assert.Equal(item, await channel.Reader.ReadAsync());
+        Assert.Empty(LargeItems.SpillFiles());
+    }
+
+    [Fact]
+    public async Task A_reader_killed_mid_stream_of_large_items_loses_and_duplicates_nothing()
+    {
+        const int Items = 60;
+        InterpreterChannel<byte[]> input = Interpreters.CreateChannel<byte[]>();
+        InterpreterChannel<int> output = Interpreters.CreateChannel<int>();
+        for (int i = 0; i < Items; i++)
+        {
+            Assert.True(input.Writer.TryWrite(LargeItems.Numbered(i, 200_000)));
+        }
+
+        input.Writer.Complete();
+        int[] seen = new int[Items];
+        int received = 0;
+        Task collect = Task.Run(async () =>
+        {
+            await foreach (int item in output.Reader.ReadAllAsync())
+            {
+                seen[item]++;
+                Interlocked.Increment(ref received);
+            }
+        });
+
+        await using (Interpreter first = await Interpreters.CreateAsync())
+        {
+            Task<int> forwarding = first.CallAsync(() => LargeItems.ForwardNumbers(input.Reader, output.Writer, 20));
+            var deadline = Stopwatch.StartNew();
+            while (Volatile.Read(ref received) < Items / 3 && deadline.Elapsed < Timeout)
+            {
+                await Task.Delay(1);
+            }
+
+            Process.GetProcessById(first.ProcessId).Kill(); // Items are in flight to it, and it holds their files' names.
+            await Assert.ThrowsAsync<InterpreterCrashedException>(() => forwarding.WaitAsync(Timeout));
+        }
+
+        await using (Interpreter second = await Interpreters.CreateAsync())
+        {
+            await second.CallAsync(() => LargeItems.ForwardNumbers(input.Reader, output.Writer, 0)).WaitAsync(Timeout);
+        }
+
+        output.Writer.Complete();
+        await collect.WaitAsync(Timeout);
+        Assert.All(seen, count => Assert.Equal(1, count));
+        Assert.Empty(LargeItems.SpillFiles());
+    }
+
+    [Fact]
+    public async Task A_worker_that_names_a_spill_file_not_its_own_is_killed_and_the_host_carries_on()
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        byte[] item = RandomNumberGenerator.GetBytes(200_000);
+        Assert.True(channel.Writer.TryWrite(item)); // The host's file "h-…", which the hostile worker names.
+        await using Interpreter hostile = await Interpreters.CreateAsync();
+
+        // Exec code writes a frame by hand: a write whose item is a spilled-item reference with the host's tag.
+        Task<ExecResult> attack = hostile.ExecAsync("""
+            var context = Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker")!;
+            var pipe = (System.IO.Pipelines.IDuplexPipe)context.GetProperty("ChannelData")!.GetValue(null)!;
+            byte[] payload = new byte[13];
+            payload[7] = 1;                                  // file number 1
+            payload[10] = 0x03; payload[11] = 0x0d; payload[12] = (byte)'h';
+            byte[] reference = [0xc7, 13, 80, .. payload];   // ext 8, type 80
+            new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.Write, Channel = 12345, Item = reference }.WriteTo(pipe.Output);
+            await pipe.Output.FlushAsync();
+            Thread.Sleep(10_000);
+            """);
+        InterpreterCrashedException crash = await Assert.ThrowsAsync<InterpreterCrashedException>(() => attack.WaitAsync(Timeout));
+        Assert.Contains("not one of its own", crash.Message, StringComparison.Ordinal);
+
+        // The host's item and its file are untouched.
+        Assert.Single(LargeItems.SpillFiles());
+        Assert.Equal(item, await channel.Reader.ReadAsync());
+        Assert.Empty(LargeItems.SpillFiles());
+    }
+}
+
+public sealed record LargeRecord(string Name, int[] Values);
+
+/// <summary>What the large-item tests run in interpreters.</summary>
+public static class LargeItems
+{
+    /// <summary>The files in the host's spill directory (read through reflection: the store is internal).</summary>
+    public static string[] SpillFiles()
+    {
+        Type store = typeof(Interpreters).Assembly.GetType("ProcIsolates.Channels.Spill.SpillStore", throwOnError: true)!;
+        string directory = (string)store.GetProperty("HostDirectory", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        return Directory.GetFiles(directory);
+    }
+
+    public static byte[] Numbered(int number, int size)
+    {
+        byte[] item = new byte[size];
+        new Random(number).NextBytes(item);
+        BitConverter.TryWriteBytes(item, number);
+        return item;
+    }
+
+    /// <summary>Writes random items; returns their SHA-256 digests.</summary>
+    public static async Task<string[]> Produce(ChannelWriter<byte[]> output, int count, int size)
+    {
+        var digests = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            byte[] item = RandomNumberGenerator.GetBytes(size);
+            digests[i] = Convert.ToHexString(SHA256.HashData(item));
+            await output.WriteAsync(item);
+        }
+
+        output.Complete();
+        return digests;
+    }
+
+    public static async Task<string[]> Digests(ChannelReader<byte[]> input, int count)
+    {
+        var digests = new List<string>();
+        await foreach (byte[] item in input.ReadAllAsync())
+        {
+            digests.Add(Convert.ToHexString(SHA256.HashData(item)));
+        }
+
+        return digests.Count == count ? [.. digests] : throw new InvalidOperationException($"{digests.Count} items, not {count}.");
+    }
+
+    public static async Task WriteRecord(ChannelWriter<LargeRecord> output, int factor, int length) =>
+        await output.WriteAsync(new LargeRecord("large", [.. Enumerable.Range(0, length).Select(i => i * factor)]));
+
+    public static async Task<long> SumRecord(ChannelReader<LargeRecord> input)
+    {
+        LargeRecord record = await input.ReadAsync();
+        return record.Name == "large" ? record.Values.Sum(v => (long)v) : -1;
+    }
+
+    /// <summary>Checks each item against its number and forwards the number, slowly when asked.</summary>
+    public static async Task<int> ForwardNumbers(ChannelReader<byte[]> input, ChannelWriter<int> output, int delayMs)
+    {
+        int forwarded = 0;
+        await foreach (byte[] item in input.ReadAllAsync())
+        {
+            int number = BitConverter.ToInt32(item);
+            if (!item.AsSpan().SequenceEqual(Numbered(number, item.Length)))
+            {
+                throw new InvalidOperationException($"Item {number} arrived damaged.");
+            }
+
+            await output.WriteAsync(number);
+            forwarded++;
+            if (delayMs > 0)
+            {
+                await Task.Delay(delayMs);
+            }
+        }
+
+        return forwarded;
+    }
+}
