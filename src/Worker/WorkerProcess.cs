@@ -196,6 +196,11 @@ internal static class WorkerProcess
 
         try
         {
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(spill, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // The host keeps it unlistable.
+            }
+
             Directory.Delete(spill, recursive: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -36,7 +36,7 @@ public sealed class HostDeathTests
         {
             // The host waits to be killed, so its workers are alive now (a host that exits may already be gone).
             Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
-            Assert.Single(Directory.GetFiles(spillDirectory)); // The large item the host wrote.
+            Assert.Single(Channels.LargeItems.FilesIn(spillDirectory)); // The large item the host wrote.
         }
 
         if (OperatingSystem.IsLinux() && ending == "kill")

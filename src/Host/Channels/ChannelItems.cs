@@ -54,11 +54,12 @@ internal static class ChannelItems
 
     /// <summary>Recreates an item.</summary>
     /// <param name="bytes">What the channel carried.</param>
-    /// <param name="taken">
+    /// <param name="take">The item is being read (<see langword="false"/>: peeked).</param>
+    /// <param name="final">
     /// The item has left the broker for good (read in the host): its spill file, if any, is deleted. A worker's reads
     /// are not final until the host has the acknowledgement, and the host deletes the file then.
     /// </param>
-    public static T Deserialize<T>(byte[] bytes, bool taken)
+    public static T Deserialize<T>(byte[] bytes, bool take, bool final)
     {
         try
         {
@@ -69,20 +70,20 @@ internal static class ChannelItems
 
             try
             {
-                if (typeof(T) == typeof(byte[]) && SpillStore.TryReadByteArray(spilled, out byte[]? array))
+                if (typeof(T) == typeof(byte[]) && SpillStore.TryReadByteArray(bytes, spilled, take, out byte[]? array))
                 {
                     return (T)(object)array;
                 }
 
-                return SpillStore.Read(spilled, static memory => ShareableSerializer.Deserialize<T>(memory));
+                return SpillStore.Read(bytes, spilled, take, static memory => ShareableSerializer.Deserialize<T>(memory));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new NotShareableException(typeof(T).FullName ?? typeof(T).Name, "A channel item could not be read: its bytes were to be in a spill file, and " + ex.Message, ex);
+                throw new NotShareableException(typeof(T).FullName ?? typeof(T).Name, "A channel item could not be read from its spill file: " + ex.Message, ex);
             }
             finally
             {
-                if (taken)
+                if (take && final)
                 {
                     SpillStore.Delete(spilled);
                 }
@@ -93,6 +94,9 @@ internal static class ChannelItems
             throw new NotShareableException(ex.ValueType.FullName ?? ex.ValueType.Name, "A channel item could not be read: " + ex.Message, ex);
         }
     }
+
+    /// <summary>Whether reading an item failed because its spill file was gone (taken by another reader meanwhile).</summary>
+    public static bool IsSpillFileGone(NotShareableException exception) => exception.InnerException is FileNotFoundException;
 
     /// <summary>An item that will not be written after all (refused, or its write failed): its spill file goes.</summary>
     public static void Discard(byte[] bytes) => SpillStore.Discard(bytes);

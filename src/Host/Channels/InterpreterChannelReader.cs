@@ -20,7 +20,7 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
     {
         if (core.TryRead(out byte[] bytes))
         {
-            item = ChannelItems.Deserialize<T>(bytes, taken: core.ReadsAreFinal);
+            item = ChannelItems.Deserialize<T>(bytes, take: true, final: core.ReadsAreFinal);
             return true;
         }
 
@@ -30,10 +30,18 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
 
     public override bool TryPeek(out T item)
     {
-        if (core.TryPeek(out byte[] bytes))
+        // In the host, another reader may take the peeked item, and delete its spill file, before it is read: the next
+        // item is then the head.
+        for (int attempt = 1; core.TryPeek(out byte[] bytes); attempt++)
         {
-            item = ChannelItems.Deserialize<T>(bytes, taken: false);
-            return true;
+            try
+            {
+                item = ChannelItems.Deserialize<T>(bytes, take: false, final: false);
+                return true;
+            }
+            catch (NotShareableException ex) when (core.ReadsAreFinal && ChannelItems.IsSpillFileGone(ex) && attempt < 3)
+            {
+            }
         }
 
         item = default!;
@@ -43,7 +51,7 @@ internal sealed class InterpreterChannelReader<T>(IChannelCore core) : ChannelRe
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => core.WaitToReadAsync(cancellationToken);
 
     public override async ValueTask<T> ReadAsync(CancellationToken cancellationToken = default) =>
-        ChannelItems.Deserialize<T>(await core.ReadAsync(cancellationToken).ConfigureAwait(false), taken: core.ReadsAreFinal);
+        ChannelItems.Deserialize<T>(await core.ReadAsync(cancellationToken).ConfigureAwait(false), take: true, final: core.ReadsAreFinal);
 
     public override string ToString() => $"ChannelReader<{typeof(T).Name}>(Id={core.Handle.Id:x})";
 }

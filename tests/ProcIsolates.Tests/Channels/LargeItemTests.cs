@@ -61,6 +61,26 @@ public sealed class LargeItemTests
     }
 
     [Fact]
+    public async Task Concurrent_readers_in_one_worker_read_every_large_item_once_though_each_read_acknowledges_the_others()
+    {
+        // One reader's next fetch acknowledges the item another reader just took, so the host may delete its file
+        // before that reader opens it: the worker opens each file when the item arrives.
+        const int Items = 200;
+        await using Interpreter reader = await Interpreters.CreateAsync();
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(capacity: 8);
+        Task<int[]> read = reader.CallAsync(() => LargeItems.ReadConcurrently(channel.Reader, 4));
+        for (int i = 0; i < Items; i++)
+        {
+            await channel.Writer.WriteAsync(LargeItems.Numbered(i, 150_000)).AsTask().WaitAsync(Timeout);
+        }
+
+        channel.Writer.Complete();
+        int[] numbers = await read.WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, Items), numbers.Order());
+        Assert.Empty(LargeItems.SpillFiles());
+    }
+
+    [Fact]
     public async Task A_reader_killed_mid_stream_of_large_items_loses_and_duplicates_nothing()
     {
         const int Items = 60;
@@ -119,10 +139,11 @@ public sealed class LargeItemTests
         Task<ExecResult> attack = hostile.ExecAsync("""
             var context = Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker")!;
             var pipe = (System.IO.Pipelines.IDuplexPipe)context.GetProperty("ChannelData")!.GetValue(null)!;
-            byte[] payload = new byte[13];
-            payload[7] = 1;                                  // file number 1
-            payload[10] = 0x03; payload[11] = 0x0d; payload[12] = (byte)'h';
-            byte[] reference = [0xc7, 13, 80, .. payload];   // ext 8, type 80
+            byte[] payload = new byte[21];
+            payload[7] = 1;                                  // file number 1, key 0
+            payload[18] = 0x03; payload[19] = 0x0d;          // length 781
+            payload[20] = (byte)'h';                         // the host's tag
+            byte[] reference = [0xc7, 21, 80, .. payload];   // ext 8, type 80
             new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.Write, Channel = 12345, Item = reference }.WriteTo(pipe.Output);
             await pipe.Output.FlushAsync();
             Thread.Sleep(10_000);
@@ -147,7 +168,28 @@ public static class LargeItems
     {
         Type store = typeof(Interpreters).Assembly.GetType("ProcIsolates.Channels.Spill.SpillStore", throwOnError: true)!;
         string directory = (string)store.GetProperty("HostDirectory", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
-        return Directory.GetFiles(directory);
+        return FilesIn(directory);
+    }
+
+    /// <summary>The files of a spill directory, which the host keeps unlistable (mode 0300) on Unix.</summary>
+    public static string[] FilesIn(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Directory.GetFiles(directory);
+        }
+
+        UnixFileMode mode = File.GetUnixFileMode(directory);
+        Assert.Equal(UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
+        File.SetUnixFileMode(directory, mode | UnixFileMode.UserRead);
+        try
+        {
+            return Directory.GetFiles(directory);
+        }
+        finally
+        {
+            File.SetUnixFileMode(directory, mode);
+        }
     }
 
     public static byte[] Numbered(int number, int size)
@@ -191,6 +233,26 @@ public static class LargeItems
     {
         LargeRecord record = await input.ReadAsync();
         return record.Name == "large" ? record.Values.Sum(v => (long)v) : -1;
+    }
+
+    /// <summary>Reads with <paramref name="readers"/> tasks at once, checking each item; returns the numbers read.</summary>
+    public static async Task<int[]> ReadConcurrently(ChannelReader<byte[]> input, int readers)
+    {
+        var numbers = new System.Collections.Concurrent.ConcurrentBag<int>();
+        await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(async () =>
+        {
+            await foreach (byte[] item in input.ReadAllAsync())
+            {
+                int number = BitConverter.ToInt32(item);
+                if (!item.AsSpan().SequenceEqual(Numbered(number, item.Length)))
+                {
+                    throw new InvalidOperationException($"Item {number} arrived damaged.");
+                }
+
+                numbers.Add(number);
+            }
+        })));
+        return [.. numbers];
     }
 
     /// <summary>Checks each item against its number and forwards the number, slowly when asked.</summary>

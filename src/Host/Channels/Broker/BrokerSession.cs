@@ -199,7 +199,16 @@ internal sealed class BrokerSession
                 }
 
                 written.Add(channel);
-                channel.Write(this, frame.A, bytes);
+                try
+                {
+                    channel.Write(this, frame.A, bytes);
+                }
+                catch (ChannelProtocolException)
+                {
+                    ChannelItems.Discard(bytes); // Refused along with the worker.
+                    throw;
+                }
+
                 break;
             case ChannelOp.Demand:
                 channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);

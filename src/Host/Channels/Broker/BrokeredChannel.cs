@@ -279,6 +279,7 @@ internal sealed class BrokeredChannel : IChannelCore
             foreach (PendingWrite pending in pendingWrites)
             {
                 pending.Done(closed);
+                ChannelItems.Discard(pending.Bytes); // Refused: a spilled item's file goes (its writer may be gone).
             }
 
             pendingWrites.Clear();
@@ -698,7 +699,7 @@ internal sealed class BrokeredChannel : IChannelCore
         while (items.Count < max && HasItems && (items.Count == 0 || bytes + PeekLength() <= DeliveryBudget))
         {
             byte[] item = TakeOne();
-            bytes += item.Length;
+            bytes += Spill.SpilledItem.CarriedLength(item);
             items.Add(item);
             state.InFlight.AddLast(item);
         }
@@ -709,7 +710,8 @@ internal sealed class BrokeredChannel : IChannelCore
 
     private static void Entered() => Diagnostics.ProcIsolatesTelemetry.ChannelItems.Add(1);
 
-    private int PeekLength() => queue.First?.Value.Length ?? pendingWrites.First?.Value.Bytes.Length ?? 0;
+    // A spilled item counts as long as the item it stands for: the budget limits what one reader takes at once.
+    private long PeekLength() => (queue.First?.Value ?? pendingWrites.First?.Value.Bytes) is { } head ? Spill.SpilledItem.CarriedLength(head) : 0;
 
     /// <summary>Brings everyone up to date after any change: writes waiting for room, readers waiting for items, ends.</summary>
     private void Pump()

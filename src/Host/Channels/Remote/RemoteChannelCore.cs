@@ -427,6 +427,11 @@ internal sealed class RemoteChannelCore : IChannelCore
     private int TakeBufferForReturn()
     {
         int count = buffer.Count;
+        foreach (byte[] item in buffer)
+        {
+            Spill.SpillStore.CloseDelivered(item);
+        }
+
         buffer.Clear();
         if (count > 0)
         {
@@ -466,6 +471,11 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     public void Receive(ChannelFrame frame)
     {
+        if (frame.Items is { Count: > 0 } delivered)
+        {
+            Spill.SpillStore.OpenDelivered(delivered);
+        }
+
         TaskCompletionSource? wake = null;
         bool nowEnded = false;
         int unread = 0;

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using ProcIsolates.Worker;
@@ -12,9 +14,9 @@ namespace ProcIsolates.Channels.Spill;
 /// in its place; the broker holds and hands out that small reference like any item, and the reader reads the file.
 /// The bytes are copied twice (into the file's pages, out of them) instead of through two sockets and the host's
 /// heap. The host deletes a file when its item is taken for good: acknowledged by a worker's reader, read in the
-/// host, taken back or refused. The directory is private to the user (created by
-/// <see cref="Directory.CreateTempSubdirectory(string?)"/>) and is deleted when the host exits; its workers delete it
-/// if the host dies without doing so.
+/// host, taken back or refused. The directory is private to the user and, on Unix, cannot be listed (mode 0300):
+/// files are opened by their unguessable names. The host deletes it when it exits; on Linux its workers delete it if
+/// the host was killed.
 /// </summary>
 internal static class SpillStore
 {
@@ -24,31 +26,51 @@ internal static class SpillStore
     /// <summary>The tag of the files the host writes.</summary>
     public const string HostTag = "h";
 
+    private const UnixFileMode Listable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private const UnixFileMode Unlistable = UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private static readonly Lock CreateGate = new();
 
     /// <summary>Files of workers that the broker holds items for, so that <see cref="DeleteOrphans"/> keeps them.</summary>
     private static readonly ConcurrentDictionary<string, byte> Held = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// In a worker: the files of delivered items, opened on arrival. The host deletes a file once the worker has
+    /// acknowledged its item, and another thread of the worker may do that between the hand-out and the read; an open
+    /// file stays readable after it is deleted.
+    /// </summary>
+    private static readonly ConditionalWeakTable<byte[], SafeFileHandle> Opened = [];
+
     private static string? hostDirectory;
+    private static bool hostDirectoryFailed;
     private static long lastNumber;
 
-    /// <summary>The host's spill directory, created on first use (in the host).</summary>
-    public static string HostDirectory
+    /// <summary>The host's spill directory, created on first use; <see langword="null"/> if it cannot be (items then travel whole).</summary>
+    public static string? HostDirectory
     {
         get
         {
-            if (hostDirectory is { } existing)
+            if (hostDirectory is { } existing || hostDirectoryFailed)
             {
-                return existing;
+                return hostDirectory;
             }
 
             lock (CreateGate)
             {
-                if (hostDirectory is null)
+                if (hostDirectory is null && !hostDirectoryFailed)
                 {
-                    string created = Directory.CreateTempSubdirectory("procisolates-").FullName;
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteDirectory();
-                    hostDirectory = created;
+                    try
+                    {
+                        string created = Directory.CreateTempSubdirectory("procisolates-").FullName;
+                        SetListable(created, false);
+                        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteDirectory();
+                        hostDirectory = created;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        hostDirectoryFailed = true; // A read-only or missing temp directory: large items travel whole.
+                    }
                 }
 
                 return hostDirectory;
@@ -70,7 +92,7 @@ internal static class SpillStore
 
     /// <summary>
     /// Puts a serialized item in a new file. Returns <see langword="false"/> when the item should travel whole instead:
-    /// this worker has no spill directory, or the file could not be written (the disk is full, say).
+    /// this process has no spill directory, or the file could not be written (the disk is full, say).
     /// </summary>
     public static bool TryWrite(ReadOnlySequence<byte> bytes, out byte[] reference)
     {
@@ -92,77 +114,56 @@ internal static class SpillStore
         return TryWrite([header, array], header.Length + (long)array.Length, out reference);
     }
 
-    private static bool TryWrite(IReadOnlyList<ReadOnlyMemory<byte>> segments, long length, out byte[] reference)
+    /// <summary>In a worker, when items arrive: opens the file of each spilled one (see <see cref="Opened"/>).</summary>
+    public static void OpenDelivered(IEnumerable<byte[]> items)
     {
-        reference = [];
-        string? target = IsWorker ? WorkerContext.SpillDirectory : HostDirectory;
-        if (target is null || Tag is not { } tag)
+        foreach (byte[] item in items)
         {
-            return false;
+            if (SpilledItem.TryParse(item, out SpilledItem spilled))
+            {
+                try
+                {
+                    Opened.AddOrUpdate(item, Open(spilled));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Read by name later, which reports the problem to the reader.
+                }
+            }
         }
-
-        var spilled = new SpilledItem(tag, Interlocked.Increment(ref lastNumber), checked((int)length));
-        string path = Path.Combine(target, spilled.FileName);
-        try
-        {
-            using SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
-            RandomAccess.Write(file, segments, 0);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(path);
-            return false;
-        }
-
-        reference = spilled.ToBytes();
-        return true;
     }
 
-    /// <summary>
-    /// Reads a spilled <c>byte[]</c> item straight into the array the reader gets, skipping the pooled buffer and the
-    /// deserializer's copy. Returns <see langword="false"/> (having read nothing) if the file does not hold a
-    /// MessagePack <c>bin</c> value.
-    /// </summary>
-    /// <exception cref="IOException">The file is missing or has the wrong length.</exception>
-    public static bool TryReadByteArray(SpilledItem spilled, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? array)
+    /// <summary>Closes the file opened for an item that went back unread.</summary>
+    public static void CloseDelivered(byte[] item)
     {
-        array = null;
-        using SafeFileHandle file = Open(spilled);
-        Span<byte> header = stackalloc byte[5];
-        int headerLength = spilled.Length < 5 ? 0 : RandomAccess.Read(file, header, 0) < 5 ? 0 : header[0] switch
+        if (Opened.TryGetValue(item, out SafeFileHandle? file) && Opened.Remove(item))
         {
-            0xc4 => 2,
-            0xc5 => 3,
-            0xc6 => 5,
-            _ => 0,
-        };
-        if (headerLength == 0)
-        {
-            return false;
+            file.Dispose();
         }
-
-        long length = headerLength == 2 ? header[1] : headerLength == 3 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header[1..]) : System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
-        if (headerLength + length != spilled.Length)
-        {
-            return false;
-        }
-
-        byte[] result = GC.AllocateUninitializedArray<byte>((int)length);
-        ReadExactly(file, spilled, result, headerLength);
-        array = result;
-        return true;
     }
 
     /// <summary>Reads a spilled item's bytes into a pooled buffer and hands them to <paramref name="read"/>.</summary>
+    /// <param name="item">The reference as the channel carried it.</param>
+    /// <param name="spilled">The reference, parsed.</param>
+    /// <param name="take">The item is being read, not peeked: the file opened on arrival, if any, is used and closed.</param>
+    /// <param name="read">Deserializes the bytes.</param>
     /// <exception cref="IOException">The file is missing or has the wrong length.</exception>
-    public static T Read<T>(SpilledItem spilled, Func<ReadOnlyMemory<byte>, T> read)
+    public static T Read<T>(byte[] item, SpilledItem spilled, bool take, Func<ReadOnlyMemory<byte>, T> read)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(spilled.Length);
         try
         {
-            using (SafeFileHandle file = Open(spilled))
+            SafeFileHandle file = FileOf(item, spilled, take, out bool close);
+            try
             {
                 ReadExactly(file, spilled, buffer.AsSpan(0, spilled.Length), 0);
+            }
+            finally
+            {
+                if (close)
+                {
+                    file.Dispose();
+                }
             }
 
             return read(buffer.AsMemory(0, spilled.Length));
@@ -173,31 +174,47 @@ internal static class SpillStore
         }
     }
 
-    private static SafeFileHandle Open(SpilledItem spilled)
+    /// <summary>
+    /// Reads a spilled <c>byte[]</c> item straight into the array the reader gets, skipping the pooled buffer and the
+    /// deserializer's copy. Returns <see langword="false"/> if the file does not hold a MessagePack <c>bin</c> value.
+    /// </summary>
+    /// <exception cref="IOException">The file is missing or has the wrong length.</exception>
+    public static bool TryReadByteArray(byte[] item, SpilledItem spilled, bool take, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? array)
     {
-        string path = Path.Combine(KnownDirectory ?? throw new IOException("this process has no spill directory."), spilled.FileName);
-        SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (RandomAccess.GetLength(file) != spilled.Length)
+        array = null;
+        SafeFileHandle file = FileOf(item, spilled, take, out bool close);
+        try
         {
-            file.Dispose();
-            throw new IOException($"the spill file '{spilled.FileName}' does not hold the {spilled.Length} bytes its item announced.");
-        }
-
-        return file;
-    }
-
-    private static void ReadExactly(SafeFileHandle file, SpilledItem spilled, Span<byte> destination, long offset)
-    {
-        int filled = 0;
-        while (filled < destination.Length)
-        {
-            int count = RandomAccess.Read(file, destination[filled..], offset + filled);
-            if (count == 0)
+            Span<byte> header = stackalloc byte[5];
+            int headerLength = spilled.Length < 5 || RandomAccess.Read(file, header, 0) < 5 ? 0 : header[0] switch
             {
-                throw new IOException($"the spill file '{spilled.FileName}' ended early.");
+                0xc4 => 2,
+                0xc5 => 3,
+                0xc6 => 5,
+                _ => 0,
+            };
+            if (headerLength == 0)
+            {
+                return false;
             }
 
-            filled += count;
+            long length = headerLength == 2 ? header[1] : headerLength == 3 ? BinaryPrimitives.ReadUInt16BigEndian(header[1..]) : BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+            if (headerLength + length != spilled.Length)
+            {
+                return false;
+            }
+
+            byte[] result = GC.AllocateUninitializedArray<byte>((int)length);
+            ReadExactly(file, spilled, result, headerLength);
+            array = result;
+            return true;
+        }
+        finally
+        {
+            if (close)
+            {
+                file.Dispose();
+            }
         }
     }
 
@@ -213,7 +230,7 @@ internal static class SpillStore
         }
     }
 
-    /// <summary>Deletes a spilled item's file. Deleting one twice is harmless: file numbers are never reused.</summary>
+    /// <summary>Deletes a spilled item's file. Deleting one twice is harmless: file names are never reused.</summary>
     public static void Delete(SpilledItem spilled)
     {
         Held.TryRemove(spilled.FileName, out _);
@@ -236,6 +253,7 @@ internal static class SpillStore
 
         try
         {
+            SetListable(target, true);
             foreach (string path in Directory.EnumerateFiles(target, workerTag + "-*"))
             {
                 if (!Held.ContainsKey(Path.GetFileName(path)))
@@ -247,6 +265,94 @@ internal static class SpillStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The directory is gone: nothing to delete.
+        }
+        finally
+        {
+            SetListableQuietly(target, false);
+        }
+    }
+
+    private static bool TryWrite(IReadOnlyList<ReadOnlyMemory<byte>> segments, long length, out byte[] reference)
+    {
+        reference = [];
+        string? target = IsWorker ? WorkerContext.SpillDirectory : HostDirectory;
+        if (target is null || Tag is not { } tag)
+        {
+            return false;
+        }
+
+        var spilled = new SpilledItem(tag, Interlocked.Increment(ref lastNumber), BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)), checked((int)length));
+        string path = Path.Combine(target, spilled.FileName);
+        try
+        {
+            using SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
+            RandomAccess.Write(file, segments, 0);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(path);
+            return false;
+        }
+
+        reference = spilled.ToBytes();
+        return true;
+    }
+
+    private static SafeFileHandle FileOf(byte[] item, SpilledItem spilled, bool take, out bool close)
+    {
+        // A read takes the file opened on arrival; a peek opens its own (a peeked item is not handed out, so it cannot
+        // have been acknowledged, and its file is still there).
+        close = true;
+        if (take && Opened.TryGetValue(item, out SafeFileHandle? opened) && Opened.Remove(item))
+        {
+            return opened;
+        }
+
+        return Open(spilled);
+    }
+
+    private static SafeFileHandle Open(SpilledItem spilled)
+    {
+        string path = Path.Combine(KnownDirectory ?? throw new IOException("this process has no spill directory."), spilled.FileName);
+        if (new FileInfo(path).LinkTarget is not null)
+        {
+            throw new IOException($"the spill file '{spilled.FileName}' is a link.");
+        }
+
+        SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            if (RandomAccess.GetLength(file) != spilled.Length)
+            {
+                throw new IOException($"the spill file '{spilled.FileName}' does not hold the {spilled.Length} bytes its item announced.");
+            }
+        }
+        catch (Exception ex) when (ex is not IOException)
+        {
+            file.Dispose();
+            throw new IOException($"the spill file '{spilled.FileName}' is not a regular file.", ex);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        return file;
+    }
+
+    private static void ReadExactly(SafeFileHandle file, SpilledItem spilled, Span<byte> destination, long offset)
+    {
+        int filled = 0;
+        while (filled < destination.Length)
+        {
+            int count = RandomAccess.Read(file, destination[filled..], offset + filled);
+            if (count == 0)
+            {
+                throw new IOException($"the spill file '{spilled.FileName}' ended early.");
+            }
+
+            filled += count;
         }
     }
 
@@ -260,11 +366,32 @@ internal static class SpillStore
 
         try
         {
+            SetListable(target, true);
             Directory.Delete(target, recursive: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Already gone, or another process is deleting it.
+            // Already gone, or a worker is deleting it.
+        }
+    }
+
+    private static void SetListable(string directory, bool listable)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, listable ? Listable : Unlistable);
+        }
+    }
+
+    private static void SetListableQuietly(string directory, bool listable)
+    {
+        try
+        {
+            SetListable(directory, listable);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The directory is gone.
         }
     }
 

@@ -6,14 +6,17 @@ namespace ProcIsolates.Channels.Spill;
 
 /// <summary>
 /// What a channel carries in place of a large item: a MessagePack extension value of type <see cref="ExtensionType"/>
-/// naming the file the writer put the item's bytes in. Its payload is the file's number (8 bytes, big-endian), the
-/// item's length (4 bytes, big-endian) and the writer's tag (1 to <see cref="MaxTagLength"/> ASCII letters and digits).
-/// The item serializer never writes this extension type, so a real item cannot be mistaken for one.
+/// naming the file the writer put the item's bytes in. Its payload is the file's number (8 bytes, big-endian), a random
+/// key (8 bytes), the item's length (4 bytes, big-endian) and the writer's tag (1 to <see cref="MaxTagLength"/> ASCII
+/// letters and digits). The item serializer never writes this extension type, so a real item cannot be mistaken for
+/// one. The key makes the file's name unguessable: the directory cannot be listed, so only whoever was handed the
+/// reference can open the file.
 /// </summary>
 /// <param name="Tag">Who wrote the file: <c>h</c> for the host, <c>w</c> and a random number for a worker.</param>
 /// <param name="Number">The file's number among the writer's files.</param>
+/// <param name="Key">The random part of the file's name.</param>
 /// <param name="Length">The item's serialized length, which is the file's length.</param>
-internal readonly record struct SpilledItem(string Tag, long Number, int Length)
+internal readonly record struct SpilledItem(string Tag, long Number, long Key, int Length)
 {
     /// <summary>The MessagePack extension type code of a spilled item.</summary>
     public const sbyte ExtensionType = 80;
@@ -21,10 +24,13 @@ internal readonly record struct SpilledItem(string Tag, long Number, int Length)
     /// <summary>The longest writer tag.</summary>
     public const int MaxTagLength = 16;
 
-    private const int FixedPayload = 12;
+    private const int FixedPayload = 20;
 
     /// <summary>The file's name in the spill directory.</summary>
-    public string FileName => $"{Tag}-{Number:x}";
+    public string FileName => $"{Tag}-{Number:x}-{Key:x16}";
+
+    /// <summary>The length of the item a channel item stands for: its own, or the spilled item's.</summary>
+    public static long CarriedLength(byte[] item) => TryParse(item, out SpilledItem spilled) ? spilled.Length : item.Length;
 
     /// <summary>Whether <paramref name="tag"/> is a valid writer tag.</summary>
     public static bool IsValidTag(string tag) =>
@@ -35,7 +41,8 @@ internal readonly record struct SpilledItem(string Tag, long Number, int Length)
     {
         byte[] payload = new byte[FixedPayload + Tag.Length];
         BinaryPrimitives.WriteInt64BigEndian(payload, Number);
-        BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(8), Length);
+        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(8), Key);
+        BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(16), Length);
         System.Text.Encoding.ASCII.GetBytes(Tag, payload.AsSpan(FixedPayload));
         var output = new ArrayBufferWriter<byte>(payload.Length + 3);
         var writer = new MessagePackWriter(output);
@@ -52,8 +59,8 @@ internal readonly record struct SpilledItem(string Tag, long Number, int Length)
     {
         spilled = default;
 
-        // fixext 16 (0xd8) or ext 8 (0xc7): the only headers a payload of 13 to 28 bytes gets.
-        if (item.Length is < FixedPayload + 3 or > FixedPayload + MaxTagLength + 3 || item[0] is not (0xd8 or 0xc7))
+        // ext 8 (0xc7): the only header a payload of 21 to 36 bytes gets.
+        if (item.Length is < FixedPayload + 4 or > FixedPayload + MaxTagLength + 3 || item[0] != 0xc7)
         {
             return false;
         }
@@ -70,13 +77,14 @@ internal readonly record struct SpilledItem(string Tag, long Number, int Length)
             byte[] payload = extension.Data.ToArray();
             string tag = System.Text.Encoding.ASCII.GetString(payload, FixedPayload, payload.Length - FixedPayload);
             long number = BinaryPrimitives.ReadInt64BigEndian(payload);
-            int length = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(8));
-            if (!IsValidTag(tag) || number <= 0 || length < 0)
+            long key = BinaryPrimitives.ReadInt64BigEndian(payload.AsSpan(8));
+            int length = BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(16));
+            if (!IsValidTag(tag) || number <= 0 || length is < 0 or > Protocol.Channels.ChannelFrame.MaxItemLength)
             {
                 return false;
             }
 
-            spilled = new SpilledItem(tag, number, length);
+            spilled = new SpilledItem(tag, number, key, length);
             return true;
         }
         catch (MessagePackSerializationException)
