@@ -23,7 +23,7 @@ for (int i = 0; i < count; i++)
 
 // A large channel item, so that the host's spill directory holds a file; the test checks it does not outlive the host.
 var spilled = Interpreters.CreateChannel<byte[]>();
-spilled.Writer.TryWrite(new byte[200_000]);
+spilled.Writer.TryWrite(new byte[300_000]);
 Type store = typeof(Interpreters).Assembly.GetType("ProcIsolates.Channels.Spill.SpillStore", throwOnError: true)!;
 Console.WriteLine("spill " + store.GetProperty("HostDirectory")!.GetValue(null));
 Console.WriteLine("ready");

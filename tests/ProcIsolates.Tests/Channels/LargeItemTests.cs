@@ -6,7 +6,7 @@ using System.Threading.Channels;
 namespace ProcIsolates.Tests.Channels;
 
 /// <summary>
-/// Items of 128 KiB and more travel through spill files: they must arrive intact, once, at every isolation level, and
+/// Items of 256 KiB and more (serialized) travel through spill files: they must arrive intact, once, at every isolation level, and
 /// their files must go once the items are taken for good. Serial: the tests count the host's spill files.
 /// </summary>
 [Collection(nameof(Serial))]
@@ -38,6 +38,11 @@ public sealed class LargeItemTests
     public async Task In_the_host_a_peeked_item_keeps_its_file_a_read_one_frees_it_and_a_refused_write_leaves_none()
     {
         InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(capacity: 1);
+        byte[] small = RandomNumberGenerator.GetBytes(200_000); // Below the threshold: it travels whole.
+        Assert.True(channel.Writer.TryWrite(small));
+        Assert.Empty(LargeItems.SpillFiles());
+        Assert.Equal(small, await channel.Reader.ReadAsync());
+
         byte[] item = RandomNumberGenerator.GetBytes(300_000);
         Assert.True(channel.Writer.TryWrite(item));
         Assert.Single(LargeItems.SpillFiles());
@@ -71,7 +76,7 @@ public sealed class LargeItemTests
         Task<int[]> read = reader.CallAsync(() => LargeItems.ReadConcurrently(channel.Reader, 4));
         for (int i = 0; i < Items; i++)
         {
-            await channel.Writer.WriteAsync(LargeItems.Numbered(i, 150_000)).AsTask().WaitAsync(Timeout);
+            await channel.Writer.WriteAsync(LargeItems.Numbered(i, 270_000)).AsTask().WaitAsync(Timeout);
         }
 
         channel.Writer.Complete();
@@ -88,7 +93,7 @@ public sealed class LargeItemTests
         InterpreterChannel<int> output = Interpreters.CreateChannel<int>();
         for (int i = 0; i < Items; i++)
         {
-            Assert.True(input.Writer.TryWrite(LargeItems.Numbered(i, 200_000)));
+            Assert.True(input.Writer.TryWrite(LargeItems.Numbered(i, 300_000)));
         }
 
         input.Writer.Complete();
@@ -131,7 +136,7 @@ public sealed class LargeItemTests
     public async Task A_worker_that_names_a_spill_file_not_its_own_is_killed_and_the_host_carries_on()
     {
         InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
-        byte[] item = RandomNumberGenerator.GetBytes(200_000);
+        byte[] item = RandomNumberGenerator.GetBytes(300_000);
         Assert.True(channel.Writer.TryWrite(item)); // The host's file "h-…", which the hostile worker names.
         await using Interpreter hostile = await Interpreters.CreateAsync();
 

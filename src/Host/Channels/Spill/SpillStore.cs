@@ -21,7 +21,7 @@ namespace ProcIsolates.Channels.Spill;
 internal static class SpillStore
 {
     /// <summary>Serialized items this long or longer are spilled.</summary>
-    public const int Threshold = 128 * 1024;
+    public const int Threshold = 256 * 1024;
 
     /// <summary>The tag of the files the host writes.</summary>
     public const string HostTag = "h";
