@@ -161,6 +161,19 @@ words.Writer.Complete();
 result = await interp.ExecAsync("await foreach (var w in words.ReadAllAsync()) { Console.Write(w.ToUpperInvariant() + \" \"); }", new Dictionary<string, object?> { ["words"] = words.Reader });
 Console.WriteLine($"an end passed to exec code as a variable: {result.Stdout.Trim()}");
 
+// Items of 256 KiB and more go around the host: the writer puts each in a file, only a reference is brokered.
+InterpreterChannel<byte[]> blobs = Interpreters.CreateChannel<byte[]>(capacity: 8);
+stopwatch.Restart();
+Task produced = interp.CallAsync(() => Blobs.Produce(blobs.Writer, 64, 1 << 20));
+long received = 0;
+await foreach (byte[] blob in blobs.Reader.ReadAllAsync())
+{
+    received += blob.Length;
+}
+
+await produced;
+Console.WriteLine($"large items, worker -> host: {received >> 20} MiB in 1 MiB items in {stopwatch.ElapsedMilliseconds} ms");
+
 Console.WriteLine();
 Console.WriteLine("== A pool of interpreters, like InterpreterPoolExecutor");
 await using (var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = Environment.ProcessorCount }))

@@ -36,6 +36,12 @@ public sealed class HostDeathTests
         {
             // The host waits to be killed, so its workers are alive now (a host that exits may already be gone).
             Assert.All(pids, pid => Assert.True(Processes.IsAlive(pid)));
+            if (!OperatingSystem.IsWindows())
+            {
+                // Private, and not listable: spill files are opened by their unguessable names only.
+                Assert.Equal(UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(spillDirectory));
+            }
+
             Assert.Single(Channels.LargeItems.FilesIn(spillDirectory)); // The large item the host wrote.
         }
 

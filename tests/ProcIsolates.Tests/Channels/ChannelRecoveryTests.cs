@@ -21,41 +21,11 @@ public sealed class ChannelRecoveryTests
         }
 
         input.Writer.Complete();
-        int[] seen = new int[Items];
-        int received = 0;
-        Task collect = Task.Run(async () =>
-        {
-            await foreach (int item in output.Reader.ReadAllAsync())
-            {
-                seen[item]++;
-                Interlocked.Increment(ref received);
-            }
-        });
-
-        await using (Interpreter first = await Interpreters.CreateAsync())
-        {
-            Task<int> forwarding = first.CallAsync(() => ChannelJobs.Forward(input.Reader, output.Writer));
-            var deadline = Stopwatch.StartNew();
-            while (Volatile.Read(ref received) < Items / 3 && deadline.Elapsed < Timeout)
-            {
-                await Task.Delay(1);
-            }
-
-            Process.GetProcessById(first.ProcessId).Kill(); // Mid-stream: items are in flight to it and from it.
-            await Assert.ThrowsAsync<InterpreterCrashedException>(() => forwarding.WaitAsync(Timeout));
-        }
-
-        int afterKill = Volatile.Read(ref received);
-        Assert.InRange(afterKill, Items / 3, Items - 1);
-
-        await using (Interpreter second = await Interpreters.CreateAsync())
-        {
-            await second.CallAsync(() => ChannelJobs.Forward(input.Reader, output.Writer)).WaitAsync(Timeout);
-        }
-
-        output.Writer.Complete();
-        await collect.WaitAsync(Timeout);
-        Assert.Equal(Items, received);
+        int[] seen = await MidStreamKill.ForwardAsync(
+            Items,
+            output,
+            (interpreter, _) => interpreter.CallAsync(() => ChannelJobs.Forward(input.Reader, output.Writer)),
+            Timeout);
         Assert.All(seen, count => Assert.Equal(1, count));
         await input.Reader.Completion.WaitAsync(Timeout);
     }

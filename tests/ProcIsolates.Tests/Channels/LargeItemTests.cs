@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Threading.Channels;
@@ -97,37 +96,17 @@ public sealed class LargeItemTests
         }
 
         input.Writer.Complete();
-        int[] seen = new int[Items];
-        int received = 0;
-        Task collect = Task.Run(async () =>
-        {
-            await foreach (int item in output.Reader.ReadAllAsync())
+
+        // The first forwarder is slow, so that items are in flight to it, with their files open, when it is killed.
+        int[] seen = await MidStreamKill.ForwardAsync(
+            Items,
+            output,
+            (interpreter, first) =>
             {
-                seen[item]++;
-                Interlocked.Increment(ref received);
-            }
-        });
-
-        await using (Interpreter first = await Interpreters.CreateAsync())
-        {
-            Task<int> forwarding = first.CallAsync(() => LargeItems.ForwardNumbers(input.Reader, output.Writer, 20));
-            var deadline = Stopwatch.StartNew();
-            while (Volatile.Read(ref received) < Items / 3 && deadline.Elapsed < Timeout)
-            {
-                await Task.Delay(1);
-            }
-
-            Process.GetProcessById(first.ProcessId).Kill(); // Items are in flight to it, and it holds their files' names.
-            await Assert.ThrowsAsync<InterpreterCrashedException>(() => forwarding.WaitAsync(Timeout));
-        }
-
-        await using (Interpreter second = await Interpreters.CreateAsync())
-        {
-            await second.CallAsync(() => LargeItems.ForwardNumbers(input.Reader, output.Writer, 0)).WaitAsync(Timeout);
-        }
-
-        output.Writer.Complete();
-        await collect.WaitAsync(Timeout);
+                int delayMs = first ? 20 : 0;
+                return interpreter.CallAsync(() => LargeItems.ForwardNumbers(input.Reader, output.Writer, delayMs));
+            },
+            Timeout);
         Assert.All(seen, count => Assert.Equal(1, count));
         Assert.Empty(LargeItems.SpillFiles());
     }
@@ -184,16 +163,15 @@ public static class LargeItems
             return Directory.GetFiles(directory);
         }
 
-        UnixFileMode mode = File.GetUnixFileMode(directory);
-        Assert.Equal(UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
-        File.SetUnixFileMode(directory, mode | UnixFileMode.UserRead);
+        // The host may be listing it too (a worker's session ending): it is put back as the host keeps it.
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
             return Directory.GetFiles(directory);
         }
         finally
         {
-            File.SetUnixFileMode(directory, mode);
+            File.SetUnixFileMode(directory, UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
 
