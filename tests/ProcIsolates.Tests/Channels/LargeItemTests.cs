@@ -140,6 +140,39 @@ public sealed class LargeItemTests
         Assert.Equal(item, await channel.Reader.ReadAsync());
         Assert.Empty(LargeItems.SpillFiles());
     }
+
+    [Fact]
+    public async Task A_reference_to_a_missing_spill_file_fails_that_read_with_a_clear_error_and_the_channel_carries_on()
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        await using Interpreter writer = await Interpreters.CreateAsync();
+
+        // Exec code writes, with its own tag (so the host accepts it), a reference to a file it never wrote.
+        await writer.ExecAsync("""
+            var context = Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker")!;
+            var pipe = (System.IO.Pipelines.IDuplexPipe)context.GetProperty("ChannelData")!.GetValue(null)!;
+            byte[] tag = System.Text.Encoding.ASCII.GetBytes((string)context.GetProperty("SpillTag")!.GetValue(null)!);
+            byte[] payload = new byte[20 + tag.Length];
+            payload[7] = 1;                                  // file number 1
+            payload[18] = 0x03; payload[19] = 0x0d;          // length 781
+            tag.CopyTo(payload, 20);
+            byte[] reference = [0xc7, (byte)payload.Length, 80, .. payload];
+            new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.Write, Channel = channelId, Item = reference }.WriteTo(pipe.Output);
+            await pipe.Output.FlushAsync();
+            await Task.Delay(200);
+            """, new Dictionary<string, object?> { ["channelId"] = channel.Id }).WaitAsync(Timeout);
+
+        NotShareableException error = await Assert.ThrowsAsync<NotShareableException>(() => channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        Assert.Contains("spill file", error.Message, StringComparison.Ordinal);
+        Assert.IsType<FileNotFoundException>(error.InnerException);
+
+        // The worker is not killed for it (the file is its own business), and the channel carries on.
+        Assert.Equal(InterpreterState.Idle, writer.State);
+        byte[] item = RandomNumberGenerator.GetBytes(300_000);
+        Assert.True(channel.Writer.TryWrite(item));
+        Assert.Equal(item, await channel.Reader.ReadAsync());
+        Assert.Empty(LargeItems.SpillFiles());
+    }
 }
 
 public sealed record LargeRecord(string Name, int[] Values);
