@@ -49,28 +49,6 @@ public sealed class CancellationCoverageTests
     }
 
     [Fact]
-    public async Task Cancelling_a_cold_create_midway_kills_the_worker_it_started()
-    {
-        int spares = Interpreters.SpareWorkers;
-        Interpreters.SpareWorkers = 0;
-        try
-        {
-            int[] before = Processes.ChildrenOf(Environment.ProcessId);
-            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Interpreters.CreateAsync(cancellationToken: cancel.Token));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            while (Processes.ChildrenOf(Environment.ProcessId).Except(before).Any())
-            {
-                await Task.Delay(20, timeout.Token); // The worker it started is gone, not left running.
-            }
-        }
-        finally
-        {
-            Interpreters.SpareWorkers = spares;
-        }
-    }
-
-    [Fact]
     public async Task Cancelling_a_pool_warm_up_stops_the_wait_and_the_pool_still_works()
     {
         await using var pool = new InterpreterPool(new InterpreterPoolOptions { MinInterpreters = 2, MaxInterpreters = 2 });
