@@ -65,6 +65,25 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public async Task Workers_keep_one_MiB_arrays_off_the_large_object_heap_unless_told_otherwise()
+    {
+        // The large object heap reports generation 2 for a new object; a young object is in generation 0.
+        const string Probe = "Console.Write(GC.GetGeneration(new byte[1024 * 1024]));";
+        await using Interpreter byDefault = await Interpreters.CreateAsync();
+        Assert.Equal("0", (await byDefault.ExecAsync(Probe)).Stdout);
+
+        await using Interpreter runtimeDefault = await Interpreters.CreateAsync(new InterpreterOptions { LargeObjectHeapThreshold = 85_000 });
+        Assert.Equal("2", (await runtimeDefault.ExecAsync(Probe)).Stdout);
+
+        // A threshold set through the worker's environment is left as it is (85,000 in hexadecimal).
+        await using Interpreter byEnvironment = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            Environment = new Dictionary<string, string?> { ["DOTNET_GCLOHThreshold"] = "14c08" },
+        });
+        Assert.Equal("2", (await byEnvironment.ExecAsync(Probe)).Stdout);
+    }
+
+    [Fact]
     public async Task CallTimeout_fails_a_call_that_runs_too_long_with_TimeoutException()
     {
         await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions
@@ -95,6 +114,9 @@ public sealed class OptionsTests
         var name = await Assert.ThrowsAsync<ArgumentException>(() => Interpreters.CreateAsync(new InterpreterOptions { Environment = new Dictionary<string, string?> { ["A=B"] = "x" } }));
         Assert.Contains("A=B", name.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Interpreters.CreateAsync(new InterpreterOptions { CallTimeout = TimeSpan.Zero }));
+        var threshold = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Interpreters.CreateAsync(new InterpreterOptions { LargeObjectHeapThreshold = 1000 }));
+        Assert.Contains("LargeObjectHeapThreshold", threshold.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.Thread, LargeObjectHeapThreshold = 1 << 20 }));
     }
 
     [Fact]
