@@ -194,19 +194,7 @@ internal static class WorkerProcess
             Thread.Sleep(10);
         }
 
-        try
-        {
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(spill, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); // The host keeps it unlistable.
-            }
-
-            Directory.Delete(spill, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Another worker of the same host is deleting it.
-        }
+        FileCleanup.TryDeleteDirectory(spill);
     }
 
     /// <summary>

@@ -75,17 +75,7 @@ public sealed class PipeEndpoint
             return;
         }
 
-        try
-        {
-            File.Delete(SocketPath);
-        }
-        catch (IOException)
-        {
-            // Already gone or unreachable: nothing left to clean.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        FileCleanup.TryDeleteFile(SocketPath);
     }
 
     /// <inheritdoc/>

@@ -696,10 +696,16 @@ internal sealed class BrokeredChannel : IChannelCore
         SessionState state = StateOf(session);
         var items = new List<byte[]>(Math.Min(max, 64));
         long bytes = 0;
-        while (items.Count < max && HasItems && (items.Count == 0 || bytes + PeekLength() <= DeliveryBudget))
+        while (items.Count < max && HasItems)
         {
+            long length = HeadLength();
+            if (items.Count > 0 && bytes + length > DeliveryBudget)
+            {
+                break;
+            }
+
             byte[] item = TakeOne();
-            bytes += Spill.SpilledItem.CarriedLength(item);
+            bytes += length;
             items.Add(item);
             state.InFlight.AddLast(item);
         }
@@ -710,8 +716,9 @@ internal sealed class BrokeredChannel : IChannelCore
 
     private static void Entered() => Diagnostics.ProcIsolatesTelemetry.ChannelItems.Add(1);
 
-    // A spilled item counts as long as the item it stands for: the budget limits what one reader takes at once.
-    private long PeekLength() => (queue.First?.Value ?? pendingWrites.First?.Value.Bytes) is { } head ? Spill.SpilledItem.CarriedLength(head) : 0;
+    // The length of the item TakeOne would take. A spilled item counts as long as the item it stands for: the budget
+    // limits what one reader takes at once.
+    private long HeadLength() => (queue.First?.Value ?? pendingWrites.First?.Value.Bytes) is { } head ? Spill.SpilledItem.CarriedLength(head) : 0;
 
     /// <summary>Brings everyone up to date after any change: writes waiting for room, readers waiting for items, ends.</summary>
     private void Pump()

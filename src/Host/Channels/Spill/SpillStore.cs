@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using ProcIsolates.Protocol.Transport;
 using ProcIsolates.Worker;
 
 namespace ProcIsolates.Channels.Spill;
@@ -236,7 +237,7 @@ internal static class SpillStore
         Held.TryRemove(spilled.FileName, out _);
         if (KnownDirectory is { } target)
         {
-            TryDelete(Path.Combine(target, spilled.FileName));
+            FileCleanup.TryDeleteFile(Path.Combine(target, spilled.FileName));
         }
     }
 
@@ -258,7 +259,7 @@ internal static class SpillStore
             {
                 if (!Held.ContainsKey(Path.GetFileName(path)))
                 {
-                    TryDelete(path);
+                    FileCleanup.TryDeleteFile(path);
                 }
             }
         }
@@ -290,7 +291,7 @@ internal static class SpillStore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(path);
+            FileCleanup.TryDeleteFile(path);
             return false;
         }
 
@@ -364,15 +365,7 @@ internal static class SpillStore
             return;
         }
 
-        try
-        {
-            SetListable(target, true);
-            Directory.Delete(target, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Already gone, or a worker is deleting it.
-        }
+        FileCleanup.TryDeleteDirectory(target);
     }
 
     private static void SetListable(string directory, bool listable)
@@ -392,18 +385,6 @@ internal static class SpillStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The directory is gone.
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Gone already, or its directory is: nothing to free.
         }
     }
 }
