@@ -127,6 +127,27 @@ public sealed class ChannelFrameTests
         unusedPeer.Dispose();
     }
 
+    [Fact]
+    public async Task Disposing_with_unflushed_call_bytes_closes_the_connection_without_them_and_without_an_error()
+    {
+        (Stream hostCalls, Stream rawPeer) = FullDuplexStream.CreatePair();
+        (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
+        (WorkerStreams host, WorkerStreams worker) = await ConnectAsync(hostCalls, unusedCalls);
+        await using (worker)
+        {
+            // A message half written when the interpreter closes: the connection goes first, so the bytes have nowhere
+            // to go, and disposing must neither send them nor throw.
+            System.IO.Pipelines.PipeWriter output = host.Rpc.Output;
+            output.GetSpan(3)[..3].Fill(0xff);
+            output.Advance(3);
+            await host.DisposeAsync();
+
+            Assert.Equal(0, await rawPeer.ReadAsync(new byte[8]).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        unusedPeer.Dispose();
+    }
+
     /// <summary>Both sides' streams over in-memory connections, the channel data connection made here.</summary>
     private static async Task<(WorkerStreams Host, WorkerStreams Worker)> ConnectAsync(Stream hostCalls, Stream workerCalls)
     {
