@@ -22,6 +22,13 @@ public static class RawPipe
             start.ArgumentList.Add(typeof(RawPipe).Assembly.Location);
         }
 
+        // The reader allocates its items as a worker does: workers keep arrays under 4 MiB off the large object heap
+        // (InterpreterOptions.LargeObjectHeapThreshold), so the limit is measured the same way.
+        if (Environment.GetEnvironmentVariable("DOTNET_GCLOHThreshold") is null)
+        {
+            start.Environment["DOTNET_GCLOHThreshold"] = "400000";
+        }
+
         start.ArgumentList.Add("rawsink");
         start.ArgumentList.Add(endpoint.PipeName);
         using Process reader = Process.Start(start)!;
