@@ -26,7 +26,7 @@ public static class RawPipe
         // (InterpreterOptions.LargeObjectHeapThreshold), so the limit is measured the same way.
         if (Environment.GetEnvironmentVariable("DOTNET_GCLOHThreshold") is null)
         {
-            start.Environment["DOTNET_GCLOHThreshold"] = "400000";
+            start.Environment["DOTNET_GCLOHThreshold"] = "400000"; // Hexadecimal, as the runtime reads it: 4 MiB.
         }
 
         start.ArgumentList.Add("rawsink");

@@ -76,15 +76,18 @@ public sealed class InterpreterOptions
 
     /// <summary>
     /// The size in bytes from which the worker's garbage collector puts an object on the large object heap (the
-    /// runtime's <c>GCLOHThreshold</c>; at least 85,000, the runtime's own default). <see langword="null"/> (the
-    /// default) means 4 MiB, unless the app sets <c>System.GC.LOHThreshold</c> in its runtimeconfig or the host's
-    /// environment has <c>DOTNET_GCLOHThreshold</c>: then the worker has the app's setting.
+    /// runtime's <c>GCLOHThreshold</c>; at least 85,000, the runtime's own default). The runtime caps it a little under
+    /// 4 MiB (its GC region size), so a larger value acts as that. <see langword="null"/> (the default) means: the
+    /// threshold the worker's environment sets, if <see cref="Environment"/> or the host's environment (unless kept
+    /// secret) has <c>DOTNET_GCLOHThreshold</c> or <c>COMPlus_GCLOHThreshold</c>; else the app's
+    /// <c>System.GC.LOHThreshold</c> (runtimeconfig), if it has one; else 4 MiB. This option, when set, wins over both.
     /// </summary>
     /// <remarks>
     /// Why 4 MiB: a worker that reads large channel items gets a fresh array for each. On the large object heap every
     /// such array is new memory, page-faulted in and then collected by a full collection; below the threshold it is a
     /// young object whose memory is reused. Reading 1 MiB items, that takes the reader's CPU from about 1.2 ms to
     /// 0.5 ms per item (docs/benchmarks.md). The cost: large objects that live on are copied when they are promoted.
+    /// The worker gets the threshold as <c>DOTNET_GCLOHThreshold</c>, which processes it starts inherit.
     /// </remarks>
     public int? LargeObjectHeapThreshold { get; init; }
 
@@ -108,6 +111,8 @@ public sealed class InterpreterOptions
 
     private const string LargeObjectHeapThresholdVariable = "DOTNET_GCLOHThreshold";
 
+    private const string LegacyLargeObjectHeapThresholdVariable = "COMPlus_GCLOHThreshold";
+
     internal static InterpreterOptions Default { get; } = new();
 
     /// <summary>A copy of these options with another isolation level.</summary>
@@ -121,14 +126,20 @@ public sealed class InterpreterOptions
     /// <summary>The smallest <see cref="MemoryLimit"/> a .NET worker can start with.</summary>
     internal const long MinimumMemoryLimit = 32L * 1024 * 1024;
 
-    /// <summary>Whether these options change how the worker process is started, so that a spare started with defaults will not do.</summary>
-    internal bool ShapesWorkerProcess => SetsProcessOptions || MaxMessageSize != DefaultMaxMessageSize;
+    /// <summary>
+    /// Whether these options change how the worker process is started, so that a spare started with defaults will not
+    /// do. A large object threshold equal to the one spares get does not.
+    /// </summary>
+    internal bool ShapesWorkerProcess =>
+        SetsProcessOptionsOtherThanThreshold || MaxMessageSize != DefaultMaxMessageSize
+        || (LargeObjectHeapThreshold is not null && LargeObjectHeapThreshold != Default.WorkerLargeObjectHeapThreshold());
 
     /// <summary>Whether options that only a process can have are set (the message size, by contrast, is ignored in-process: nothing crosses a pipe).</summary>
-    private bool SetsProcessOptions =>
+    private bool SetsProcessOptions => SetsProcessOptionsOtherThanThreshold || LargeObjectHeapThreshold is not null;
+
+    private bool SetsProcessOptionsOtherThanThreshold =>
         MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
-        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null
-        || LargeObjectHeapThreshold is not null;
+        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
     internal IEnumerable<KeyValuePair<string, string?>> WorkerEnvironment()
@@ -167,24 +178,48 @@ public sealed class InterpreterOptions
             yield return new("DOTNET_TieredCompilation", tiered ? "1" : "0");
         }
 
-        if (LargeObjectHeapThreshold is { } threshold)
+        if (WorkerLargeObjectHeapThreshold() is { } threshold)
         {
             yield return new(LargeObjectHeapThresholdVariable, threshold.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
-        }
-        else if (!AppSetsLargeObjectHeapThreshold() && Environment?.ContainsKey(LargeObjectHeapThresholdVariable) != true)
-        {
-            yield return new(LargeObjectHeapThresholdVariable, DefaultLargeObjectHeapThreshold.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 
     /// <summary>
-    /// Whether the app chose a large object threshold that its workers inherit anyway: in the runtimeconfig they share
-    /// (workers start with the app's), or in the environment (DOTNET_ or the older COMPlus_ prefix).
+    /// The large object threshold to give the worker, or <see langword="null"/> when its environment decides (see
+    /// <see cref="LargeObjectHeapThreshold"/>). The app's runtimeconfig value is passed on explicitly: a worker started
+    /// with the worker's own runtimeconfig (no deps file) would not read the app's.
     /// </summary>
-    private static bool AppSetsLargeObjectHeapThreshold() =>
-        AppContext.GetData("System.GC.LOHThreshold") is not null
-        || System.Environment.GetEnvironmentVariable(LargeObjectHeapThresholdVariable) is not null
-        || System.Environment.GetEnvironmentVariable("COMPlus_GCLOHThreshold") is not null;
+    private long? WorkerLargeObjectHeapThreshold()
+    {
+        if (LargeObjectHeapThreshold is { } chosen)
+        {
+            return chosen;
+        }
+
+        if (EnvironmentDecides(LargeObjectHeapThresholdVariable) || EnvironmentDecides(LegacyLargeObjectHeapThresholdVariable))
+        {
+            return null;
+        }
+
+        if (AppContext.GetData("System.GC.LOHThreshold") is { } configured)
+        {
+            // The runtime reads runtimeconfig numbers as decimal or 0x-prefixed hexadecimal; anything else is left to it.
+            string text = Convert.ToString(configured, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+            return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                ? long.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out long hex) ? hex : null
+                : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : null;
+        }
+
+        return DefaultLargeObjectHeapThreshold;
+    }
+
+    /// <summary>
+    /// Whether the worker's environment settles this variable: <see cref="Environment"/> names it (a value sets it,
+    /// <see langword="null"/> removes it), or the host has it and does not keep it secret.
+    /// </summary>
+    private bool EnvironmentDecides(string name) =>
+        Environment?.ContainsKey(name) == true
+        || (System.Environment.GetEnvironmentVariable(name) is not null && SecretEnvironmentVariables?.Contains(name) != true);
 
     internal void Validate()
     {

@@ -81,6 +81,19 @@ public sealed class OptionsTests
             Environment = new Dictionary<string, string?> { ["DOTNET_GCLOHThreshold"] = "14c08" },
         });
         Assert.Equal("2", (await byEnvironment.ExecAsync(Probe)).Stdout);
+
+        // So is one under the older prefix; and the option, when set, wins over the environment.
+        await using Interpreter byLegacyVariable = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            Environment = new Dictionary<string, string?> { ["COMPlus_GCLOHThreshold"] = "14c08" },
+        });
+        Assert.Equal("2", (await byLegacyVariable.ExecAsync(Probe)).Stdout);
+        await using Interpreter optionWins = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            LargeObjectHeapThreshold = 2 * 1024 * 1024,
+            Environment = new Dictionary<string, string?> { ["DOTNET_GCLOHThreshold"] = "14c08" },
+        });
+        Assert.Equal("0", (await optionWins.ExecAsync(Probe)).Stdout);
     }
 
     [Fact]

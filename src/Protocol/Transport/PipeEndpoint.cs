@@ -75,7 +75,14 @@ public sealed class PipeEndpoint
             return;
         }
 
-        FileCleanup.TryDeleteFile(SocketPath);
+        try
+        {
+            File.Delete(SocketPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Already gone or unreachable: nothing left to clean.
+        }
     }
 
     /// <inheritdoc/>

@@ -43,6 +43,9 @@ public sealed class WorkerListenerTests
         }
         finally
         {
+            // On a failure above, stop the listener and wait for it, so that it does not outlive the test.
+            await stop.CancelAsync();
+            await accepting.ContinueWith(static _ => { }, TaskScheduler.Default);
             endpoint.DeleteSocketFile();
         }
     }

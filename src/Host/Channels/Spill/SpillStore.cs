@@ -4,7 +4,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
-using ProcIsolates.Protocol.Transport;
 using ProcIsolates.Worker;
 
 namespace ProcIsolates.Channels.Spill;

@@ -1,8 +1,9 @@
-namespace ProcIsolates.Protocol.Transport;
+namespace ProcIsolates.Worker;
 
 /// <summary>
 /// Best-effort deletion of the files a host leaves for its workers (the socket file, the spill directory): whoever
-/// gets there first deletes them, and the others find them gone.
+/// gets there first deletes them, and the others find them gone. Here, not in ProcIsolates.Protocol, because the
+/// worker assembly ships inside the host's package, so the host may use its internals.
 /// </summary>
 internal static class FileCleanup
 {
