@@ -28,6 +28,14 @@ internal interface IChannelCore
 
     ValueTask<byte[]> ReadAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether a <see cref="TryWrite"/> now could succeed: <see langword="false"/> when it certainly would not (the
+    /// channel is closed for writing, or full with no reader waiting), so that the writer does not serialize an item,
+    /// or write a large one to a file, only to have it refused. In a worker it asks the broker for write slots when it
+    /// has none, as <see cref="TryWrite"/> would.
+    /// </summary>
+    bool MayAcceptWrite();
+
     bool TryWrite(byte[] item);
 
     ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken);

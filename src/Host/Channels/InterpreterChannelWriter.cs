@@ -10,6 +10,11 @@ internal sealed class InterpreterChannelWriter<T>(IChannelCore core) : ChannelWr
 
     public override bool TryWrite(T item)
     {
+        if (!core.MayAcceptWrite())
+        {
+            return false; // Refused before serializing: a writer looping on TryWrite would pay for it at every refusal.
+        }
+
         byte[] bytes = ChannelItems.Serialize(item);
         if (core.TryWrite(bytes))
         {

@@ -129,6 +129,19 @@ public static class ChannelJobs
     /// <summary>TryWrite once.</summary>
     public static bool TryWriteOne(ChannelWriter<int> output, int item) => output.TryWrite(item);
 
+    /// <summary>TryWrite a value that cannot travel: "refused", "written", or the name of the exception.</summary>
+    public static string TryWriteUnshareable(ChannelWriter<object> output)
+    {
+        try
+        {
+            return output.TryWrite(new MemoryStream()) ? "written" : "refused";
+        }
+        catch (Exception ex)
+        {
+            return ex.GetType().Name;
+        }
+    }
+
     /// <summary>What the worker sees of the channel: Count and TryPeek.</summary>
     public static int[] Inspect(InterpreterChannel<int> queue) => [queue.Count, queue.Reader.Count, queue.Reader.TryPeek(out int head) ? head : -1];
 

@@ -25,6 +25,32 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
 
     [Theory]
     [AllIsolations]
+    public async Task TryWrite_on_a_full_or_closed_channel_refuses_before_serializing(Isolation isolation)
+    {
+        TwoWorkers.Pair pair = await workers.For(isolation);
+        InterpreterChannel<object> channel = Interpreters.CreateChannel<object>(capacity: 1);
+        Assert.True(channel.Writer.TryWrite("first"));
+
+        // Full: refused without serializing, so a value that cannot travel is refused rather than an error (and a
+        // large item is not written to a file for nothing).
+        Assert.False(channel.Writer.TryWrite(new MemoryStream()));
+        Assert.Equal("refused", await pair.A.CallAsync(() => ChannelJobs.TryWriteUnshareable(channel.Writer)).WaitAsync(Timeout));
+
+        // With room, the value is serialized and fails as it always did; the host first, as a worker's attempt
+        // holds the write slot until its call ends.
+        Assert.Equal("first", await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        Assert.Throws<NotShareableException>(() => channel.Writer.TryWrite(new MemoryStream()));
+        Assert.Equal(nameof(NotShareableException), await pair.A.CallAsync(() => ChannelJobs.TryWriteUnshareable(channel.Writer)).WaitAsync(Timeout));
+        Assert.Equal(0, channel.Count);
+
+        // Closed: refused, as .NET's TryWrite on a completed channel.
+        channel.Writer.Complete();
+        Assert.False(channel.Writer.TryWrite(new MemoryStream()));
+        Assert.Equal("refused", await pair.A.CallAsync(() => ChannelJobs.TryWriteUnshareable(channel.Writer)).WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [AllIsolations]
     public async Task Exec_code_reads_a_channel_end_passed_as_a_variable(Isolation isolation)
     {
         TwoWorkers.Pair pair = await workers.For(isolation);

@@ -170,6 +170,15 @@ internal sealed class BrokeredChannel : IChannelCore
         return new ValueTask<byte[]>(WithCancellation(reader.Local!, () => RemoveReader(reader), cancellationToken));
     }
 
+    public bool MayAcceptWrite()
+    {
+        lock (gate)
+        {
+            // As TryWrite decides: a blocked reader takes the item, or there is room in the queue.
+            return !writingClosed && ((!HasItems && blockedReaders.First is not null) || (!IsRendezvous && (!IsBounded || HasRoom)));
+        }
+    }
+
     public bool TryWrite(byte[] item)
     {
         lock (gate)

@@ -210,6 +210,33 @@ internal sealed class RemoteChannelCore : IChannelCore
 
     // ---- Writing -------------------------------------------------------------------------------------------------
 
+    public bool MayAcceptWrite()
+    {
+        lock (gate)
+        {
+            if (writingClosed)
+            {
+                return false;
+            }
+
+            if (IsUnbounded || credits > 0)
+            {
+                return true;
+            }
+        }
+
+        // The slots FetchCreditNow brings stay in this process, for the TryWrite that follows.
+        if (!FetchCreditNow())
+        {
+            return false;
+        }
+
+        lock (gate)
+        {
+            return !writingClosed && credits > 0;
+        }
+    }
+
     public bool TryWrite(byte[] item)
     {
         CheckSize(item);
