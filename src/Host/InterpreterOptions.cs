@@ -203,11 +203,7 @@ public sealed class InterpreterOptions
 
         if (AppContext.GetData("System.GC.LOHThreshold") is { } configured)
         {
-            // The runtime reads runtimeconfig numbers as decimal or 0x-prefixed hexadecimal; anything else is left to it.
-            string text = Convert.ToString(configured, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-            return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-                ? long.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out long hex) ? hex : null
-                : long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : null;
+            return ParseRuntimeNumber(Convert.ToString(configured, System.Globalization.CultureInfo.InvariantCulture)) ?? DefaultLargeObjectHeapThreshold;
         }
 
         return DefaultLargeObjectHeapThreshold;
@@ -218,8 +214,35 @@ public sealed class InterpreterOptions
     /// <see langword="null"/> removes it), or the host has it and does not keep it secret.
     /// </summary>
     private bool EnvironmentDecides(string name) =>
-        Environment?.ContainsKey(name) == true
-        || (System.Environment.GetEnvironmentVariable(name) is not null && SecretEnvironmentVariables?.Contains(name) != true);
+        Environment?.Keys.Contains(name, EnvironmentNames) == true
+        || (System.Environment.GetEnvironmentVariable(name) is not null && SecretEnvironmentVariables?.Contains(name, EnvironmentNames) != true);
+
+    /// <summary>How the OS compares environment variable names: without case on Windows.</summary>
+    private static StringComparer EnvironmentNames => OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+
+    /// <summary>
+    /// Reads a runtimeconfig number as the runtime does (C's <c>strtoull</c> with base 0): 0x-prefixed hexadecimal,
+    /// 0-prefixed octal, or decimal, around whitespace. <see langword="null"/> for anything else.
+    /// </summary>
+    private static long? ParseRuntimeNumber(string? text)
+    {
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? Convert.ToInt64(text[2..], 16)
+                : text.Length > 1 && text[0] == '0' ? Convert.ToInt64(text[1..], 8)
+                : long.Parse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            return null;
+        }
+    }
 
     internal void Validate()
     {

@@ -191,12 +191,15 @@ public static class ChannelJobs
         return sum;
     }
 
-    /// <summary>Times a WriteAsync that should block: returns true if it was still pending after <paramref name="ms"/>.</summary>
-    public static async Task<bool> WriteBlocks(ChannelWriter<int> output, int item, int ms)
+    /// <summary>
+    /// Starts a WriteAsync, tells <paramref name="started"/>, and waits for the write: returns true if the write was
+    /// still pending when it started (it had to wait for room or a reader), false if it completed at once.
+    /// </summary>
+    public static async Task<bool> WriteBlocks(ChannelWriter<int> output, ChannelWriter<int> started, int item)
     {
-        Task write = output.WriteAsync(item).AsTask();
-        Task first = await Task.WhenAny(write, Task.Delay(ms));
-        bool blocked = first != write;
+        ValueTask write = output.WriteAsync(item);
+        bool blocked = !write.IsCompleted;
+        await started.WriteAsync(item);
         await write;
         return blocked;
     }

@@ -36,8 +36,7 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
         Assert.False(channel.Writer.TryWrite(new MemoryStream()));
         Assert.Equal("refused", await pair.A.CallAsync(() => ChannelJobs.TryWriteUnshareable(channel.Writer)).WaitAsync(Timeout));
 
-        // With room, the value is serialized and fails as it always did; the host first, as a worker's attempt
-        // holds the write slot until its call ends.
+        // With room, the value is serialized and fails as it always did.
         Assert.Equal("first", await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
         Assert.Throws<NotShareableException>(() => channel.Writer.TryWrite(new MemoryStream()));
         Assert.Equal(nameof(NotShareableException), await pair.A.CallAsync(() => ChannelJobs.TryWriteUnshareable(channel.Writer)).WaitAsync(Timeout));
@@ -163,8 +162,11 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
         Assert.True(channel.Writer.TryWrite(1));
         Assert.False(await pair.A.CallAsync(() => ChannelJobs.TryWriteOne(channel.Writer, 2)).WaitAsync(Timeout));
 
-        Task<bool> blocked = pair.A.CallAsync(() => ChannelJobs.WriteBlocks(channel.Writer, 3, 100));
-        await Task.Delay(500);
+        // The worker says when its write has started, so that the host reads only then, however late the call runs.
+        InterpreterChannel<int> started = Interpreters.CreateChannel<int>();
+        Task<bool> blocked = pair.A.CallAsync(() => ChannelJobs.WriteBlocks(channel.Writer, started.Writer, 3));
+        Assert.Equal(3, await started.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        await Task.Delay(100);
         Assert.False(blocked.IsCompleted);
         Assert.Equal(1, await channel.Reader.ReadAsync());
         Assert.True(await blocked.WaitAsync(Timeout)); // It had waited while the channel was full.
@@ -205,8 +207,10 @@ public sealed class WorkerChannelTests(TwoWorkers workers) : IClassFixture<TwoWo
     {
         TwoWorkers.Pair pair = await workers.For(isolation);
         InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity: 0);
-        Task<bool> write = pair.A.CallAsync(() => ChannelJobs.WriteBlocks(channel.Writer, 42, 300));
-        await Task.Delay(400);
+        InterpreterChannel<int> started = Interpreters.CreateChannel<int>();
+        Task<bool> write = pair.A.CallAsync(() => ChannelJobs.WriteBlocks(channel.Writer, started.Writer, 42));
+        Assert.Equal(42, await started.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        await Task.Delay(100);
         Assert.False(write.IsCompleted); // No reader yet: the worker's WriteAsync still waits.
         Assert.Equal(42, await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
         Assert.True(await write.WaitAsync(Timeout));

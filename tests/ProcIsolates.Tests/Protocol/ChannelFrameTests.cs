@@ -111,10 +111,7 @@ public sealed class ChannelFrameTests
     [Fact]
     public async Task The_calls_connection_carries_json_rpc_bytes_as_they_are()
     {
-        // The worker side gets a calls connection of its own, so that the test reads the host's bytes raw.
-        (Stream hostCalls, Stream rawPeer) = FullDuplexStream.CreatePair();
-        (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
-        (WorkerStreams host, WorkerStreams worker) = await ConnectAsync(hostCalls, unusedCalls);
+        (WorkerStreams host, WorkerStreams worker, Stream rawPeer, Stream unusedPeer) = await ConnectWithRawHostCallsAsync();
         await using (host)
         await using (worker)
         {
@@ -130,9 +127,7 @@ public sealed class ChannelFrameTests
     [Fact]
     public async Task Disposing_with_unflushed_call_bytes_closes_the_connection_without_them_and_without_an_error()
     {
-        (Stream hostCalls, Stream rawPeer) = FullDuplexStream.CreatePair();
-        (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
-        (WorkerStreams host, WorkerStreams worker) = await ConnectAsync(hostCalls, unusedCalls);
+        (WorkerStreams host, WorkerStreams worker, Stream rawPeer, Stream unusedPeer) = await ConnectWithRawHostCallsAsync();
         await using (worker)
         {
             // A message half written when the interpreter closes: the connection goes first, so the bytes have nowhere
@@ -146,6 +141,18 @@ public sealed class ChannelFrameTests
         }
 
         unusedPeer.Dispose();
+    }
+
+    /// <summary>
+    /// Both sides' streams, with the worker side on a calls connection of its own, so that the test reads the host's
+    /// call bytes raw from <c>RawPeer</c>. The caller disposes <c>UnusedPeer</c>.
+    /// </summary>
+    private static async Task<(WorkerStreams Host, WorkerStreams Worker, Stream RawPeer, Stream UnusedPeer)> ConnectWithRawHostCallsAsync()
+    {
+        (Stream hostCalls, Stream rawPeer) = FullDuplexStream.CreatePair();
+        (Stream unusedCalls, Stream unusedPeer) = FullDuplexStream.CreatePair();
+        (WorkerStreams host, WorkerStreams worker) = await ConnectAsync(hostCalls, unusedCalls);
+        return (host, worker, rawPeer, unusedPeer);
     }
 
     /// <summary>Both sides' streams over in-memory connections, the channel data connection made here.</summary>

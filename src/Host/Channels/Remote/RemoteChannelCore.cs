@@ -225,12 +225,9 @@ internal sealed class RemoteChannelCore : IChannelCore
             }
         }
 
-        // The slots FetchCreditNow brings stay in this process, for the TryWrite that follows.
-        if (!FetchCreditNow())
-        {
-            return false;
-        }
-
+        // The slots FetchCreditNow brings stay in this process, for the TryWrite that follows. When it does not wait
+        // (a request is already out, or in a stream of writes), slots may still have come meanwhile.
+        FetchCreditNow();
         lock (gate)
         {
             return !writingClosed && credits > 0;
