@@ -105,9 +105,9 @@ public sealed class Interpreter : IAsyncDisposable
             async (service, connection, token) =>
             {
                 bool ship = connection is null || connection.ShippedCode.TryAdd(compiled.Id, 0);
-                ExecReply first = await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = ship ? compiled.Assembly : null, Variables = values }, token).ConfigureAwait(false);
+                ExecReply first = await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = ship ? compiled.Assembly : null, Variables = values, ChannelFrames = connection?.ChannelFramesSent ?? 0 }, token).ConfigureAwait(false);
                 return first.Error?.Kind == RemoteErrorKind.UnknownCode
-                    ? await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = compiled.Assembly, Variables = values }, token).ConfigureAwait(false)
+                    ? await service.ExecAsync(new ExecRequest { CodeId = compiled.Id, Assembly = compiled.Assembly, Variables = values, ChannelFrames = connection?.ChannelFramesSent ?? 0 }, token).ConfigureAwait(false)
                     : first;
             },
             deadline).ConfigureAwait(false);
@@ -352,7 +352,13 @@ public sealed class Interpreter : IAsyncDisposable
 
     private async Task<T> SendCallAsync<T>(PreparedCall prepared, CallDeadline deadline)
     {
-        CallReply reply = await SendAsync((service, _, token) => service.CallAsync(prepared.Request, token), deadline).ConfigureAwait(false);
+        CallReply reply = await SendAsync(
+            (service, connection, token) =>
+            {
+                prepared.Request.ChannelFrames = connection?.ChannelFramesSent ?? 0;
+                return service.CallAsync(prepared.Request, token);
+            },
+            deadline).ConfigureAwait(false);
         if (reply.Error is { } error)
         {
             throw ToException(error, deadline.Token);

@@ -19,6 +19,9 @@ internal static class WorkerContext
     /// </summary>
     public static Func<Task>? OperationEnded { get; set; }
 
+    /// <summary>Waits until this process has handled the given number of channel frames from the host (set once channels are used).</summary>
+    public static Func<long, ValueTask>? ChannelFramesArrived { get; set; }
+
     /// <summary>The host's directory for large channel items, or <see langword="null"/> (items then travel whole).</summary>
     public static string? SpillDirectory { get; internal set; }
 

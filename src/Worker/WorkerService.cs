@@ -59,6 +59,7 @@ internal sealed class WorkerService : IWorkerService
         RemoteError? error = null;
         try
         {
+            await ChannelNewsAsync(request.ChannelFrames).ConfigureAwait(false);
             MethodInfo entryPoint = code.GetEntryPoint(request.CodeId, request.Assembly);
 
             // On a pool thread, so that the pipe keeps being read (a cancellation, another call) while the code blocks.
@@ -95,6 +96,7 @@ internal sealed class WorkerService : IWorkerService
             // Yield first: StreamJsonRpc runs the synchronous start of a method on its reading path, so a method that
             // blocks would hold up every later request (CallTests.A_blocking_call_does_not_hold_up_other_calls).
             await Task.Yield();
+            await ChannelNewsAsync(request.ChannelFrames).ConfigureAwait(false);
             using AssemblyLoadContext.ContextualReflectionScope? reflection = loadContext?.EnterContextualReflection();
             return new CallReply { Result = await dispatcher.InvokeAsync(request, cancellationToken).ConfigureAwait(false) };
         }
@@ -114,6 +116,10 @@ internal sealed class WorkerService : IWorkerService
         onShutdown?.Invoke();
         return Task.CompletedTask;
     }
+
+    /// <summary>Channel frames the host sent before this request are handled before its code runs (see <c>ChannelFrames</c>).</summary>
+    private static ValueTask ChannelNewsAsync(long frames) =>
+        frames > 0 && WorkerContext.ChannelFramesArrived is { } arrived ? arrived(frames) : ValueTask.CompletedTask;
 
     private static async Task EndOperationAsync()
     {

@@ -15,8 +15,19 @@ internal static class ChannelErrors
     };
 
     /// <summary>The completion error carried by a frame, or <see langword="null"/>.</summary>
-    public static Exception? FromFrame(ChannelFrame frame) =>
-        frame.ErrorType is { } type ? new RemoteChannelException(type, frame.ErrorMessage) : null;
+    public static Exception? FromFrame(ChannelFrame frame) => FromRemote(frame.ErrorType, frame.ErrorMessage);
+
+    /// <summary>
+    /// The error a completion from another process stands for: a cancellation is a cancellation here too (as .NET's
+    /// channels surface <c>Complete(new OperationCanceledException())</c>); any other error arrives as a
+    /// <see cref="RemoteChannelException"/> with its type name and message.
+    /// </summary>
+    public static Exception? FromRemote(string? typeName, string? message) => typeName switch
+    {
+        null => null,
+        "System.OperationCanceledException" or "System.Threading.Tasks.TaskCanceledException" => new OperationCanceledException(message),
+        _ => new RemoteChannelException(typeName, message),
+    };
 
     /// <summary>The type name that stands for <paramref name="error"/> on the wire.</summary>
     public static string? TypeName(Exception? error) => error switch

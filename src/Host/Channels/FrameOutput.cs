@@ -14,14 +14,19 @@ internal sealed class FrameOutput
     private bool dirty;
     private bool flushing;
     private bool broken;
+    private long sent;
 
     public FrameOutput(PipeWriter writer) => this.writer = writer;
+
+    /// <summary>How many frames have been queued so far (dropped ones included: the reader stops counting with the stream).</summary>
+    public long SentFrames => Interlocked.Read(ref sent);
 
     /// <summary>Queues a frame; it is flushed shortly on a pool thread.</summary>
     public void Send(ChannelFrame frame)
     {
         lock (gate)
         {
+            Interlocked.Increment(ref sent);
             if (broken)
             {
                 return;

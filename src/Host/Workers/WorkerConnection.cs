@@ -69,6 +69,9 @@ internal sealed class WorkerConnection
 
     public int ProcessId { get; }
 
+    /// <summary>How many channel frames the broker has sent this worker (see <see cref="Protocol.Messages.CallRequest.ChannelFrames"/>).</summary>
+    public long ChannelFramesSent => channels.SentFrames;
+
     public IWorkerService Service { get; }
 
     /// <summary>Ids of the exec assemblies already sent to this worker.</summary>

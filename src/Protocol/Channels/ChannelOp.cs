@@ -3,16 +3,19 @@ namespace ProcIsolates.Protocol.Channels;
 /// <summary>What a frame on a worker's channel-data stream asks or tells (see docs/protocol.md).</summary>
 public enum ChannelOp : byte
 {
-    /// <summary>Worker → host: this process holds an end of <c>channel</c>; send it completion news.</summary>
+    /// <summary>
+    /// Worker → host: this process holds an end of <c>channel</c>; send it completion news. <c>a</c> is the request
+    /// number the host answers with <see cref="Attached"/>, which tells the state the new end starts from.
+    /// </summary>
     Attach = 1,
 
     /// <summary>Worker → host: an item; <c>a</c> is a sequence number to confirm, 0 for none.</summary>
     Write = 2,
 
-    /// <summary>Worker → host: send up to <c>a</c> items; <c>flag</c>: wait for at least one.</summary>
+    /// <summary>Worker → host: send up to <c>a</c> items; <c>flag</c>: wait for at least one; <c>b</c>: the request number the <see cref="Deliver"/> echoes.</summary>
     Demand = 3,
 
-    /// <summary>Worker → host: reserve up to <c>a</c> slots for writes (bounded and rendezvous channels); <c>flag</c>: wait for one.</summary>
+    /// <summary>Worker → host: reserve up to <c>a</c> slots for writes (bounded and rendezvous channels); <c>flag</c>: wait for one; <c>b</c>: the request number the <see cref="Credit"/> echoes.</summary>
     WantCredit = 4,
 
     /// <summary>Worker → host: no more writes; the error, if any, is what readers see.</summary>
@@ -45,10 +48,17 @@ public enum ChannelOp : byte
     /// </summary>
     Retract = 13,
 
-    /// <summary>Host → worker: the answer to a demand; <c>flag</c>: the channel has ended (completed and drained).</summary>
+    /// <summary>
+    /// Worker → host: this process has seen that <c>channel</c> was completed (<see cref="Completed"/>) and will send no
+    /// more writes to it. Writes it sent before this frame were sent before it knew, and the broker takes them; the
+    /// channel does not end before every process holding it has said so (or is gone).
+    /// </summary>
+    CompletionSeen = 14,
+
+    /// <summary>Host → worker: the answer to the demand numbered <c>b</c>; <c>flag</c>: the channel has ended (completed and drained).</summary>
     Deliver = 20,
 
-    /// <summary>Host → worker: <c>a</c> write slots granted; <c>flag</c>: the channel is closed for writing.</summary>
+    /// <summary>Host → worker: <c>a</c> write slots granted, answering the request numbered <c>b</c>; <c>flag</c>: the channel is closed for writing.</summary>
     Credit = 21,
 
     /// <summary>Host → worker: write <c>a</c> is in the broker (or, with an error, was refused; with <c>flag</c>, taken back after <see cref="Retract"/>).</summary>
@@ -65,4 +75,10 @@ public enum ChannelOp : byte
 
     /// <summary>Host → worker: every frame before <see cref="Barrier"/> number <c>a</c> has been carried out.</summary>
     BarrierReply = 26,
+
+    /// <summary>
+    /// Host → worker: the answer to <see cref="Attach"/> number <c>a</c>: <c>flag</c>, the channel is closed for
+    /// writing (with its error); <c>b</c> is 1 if it has also ended.
+    /// </summary>
+    Attached = 27,
 }

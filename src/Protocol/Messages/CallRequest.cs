@@ -28,4 +28,11 @@ public sealed class CallRequest
     /// </summary>
     [Key(4)]
     public required byte[]?[] Arguments { get; init; }
+
+    /// <summary>
+    /// How many channel frames the host had sent this worker when it sent this request: the worker handles them
+    /// before the request's code runs, so the code sees every channel news that came before it.
+    /// </summary>
+    [Key(5)]
+    public long ChannelFrames { get; set; }
 }

@@ -17,4 +17,11 @@ public sealed class ExecRequest
     /// <summary>The values of the code's variables, each serialized with MessagePack as its declared type.</summary>
     [Key(2)]
     public Dictionary<string, byte[]>? Variables { get; init; }
+
+    /// <summary>
+    /// How many channel frames the host had sent this worker when it sent this request: the worker handles them
+    /// before the request's code runs, so the code sees every channel news that came before it.
+    /// </summary>
+    [Key(3)]
+    public long ChannelFrames { get; init; }
 }

@@ -37,6 +37,9 @@ internal sealed class BrokerSession
 
     public void Send(ChannelFrame frame) => output.Send(frame);
 
+    /// <summary>How many frames have been sent to the worker so far.</summary>
+    public long SentFrames => output.SentFrames;
+
     /// <summary>Remembers a channel this worker used, so that <see cref="Close"/> can release it.</summary>
     public void Track(BrokeredChannel channel)
     {
@@ -152,7 +155,7 @@ internal sealed class BrokerSession
             }
 
             BrokeredChannel created = ChannelBroker.Create(capacity);
-            created.Attach(this);
+            created.Attach(this, 0);
             Send(new ChannelFrame { Op = ChannelOp.Created, Channel = created.Handle.Id, A = frame.Channel, B = created.Handle.Capacity });
             return;
         }
@@ -178,7 +181,10 @@ internal sealed class BrokerSession
         switch (frame.Op)
         {
             case ChannelOp.Attach:
-                channel.Attach(this);
+                channel.Attach(this, frame.A);
+                break;
+            case ChannelOp.CompletionSeen:
+                channel.CompletionSeen(this);
                 break;
             case ChannelOp.Write:
                 if (frame.Item is not { } item || item.Length > ChannelFrame.MaxItemLength)
@@ -211,13 +217,13 @@ internal sealed class BrokerSession
 
                 break;
             case ChannelOp.Demand:
-                channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);
+                channel.Demand(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag, frame.B);
                 break;
             case ChannelOp.WantCredit:
-                channel.WantCredit(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag);
+                channel.WantCredit(this, (int)Math.Clamp(frame.A, 1, 4096), frame.Flag, frame.B);
                 break;
             case ChannelOp.Complete:
-                channel.TryComplete(frame.ErrorType is { } type ? new RemoteChannelException(type, frame.ErrorMessage) : null);
+                channel.TryComplete(ChannelErrors.FromRemote(frame.ErrorType, frame.ErrorMessage));
                 break;
             case ChannelOp.Count:
                 channel.SendCount(this, frame.A);

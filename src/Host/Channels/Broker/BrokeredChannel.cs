@@ -13,7 +13,7 @@ namespace ProcIsolates.Channels.Broker;
 /// away first they return to the head of the channel, in order. The channel ends (its <see cref="Completion"/>
 /// completes) once writing was completed and no item is waiting or in flight.
 /// </remarks>
-internal sealed class BrokeredChannel : IChannelCore
+internal sealed partial class BrokeredChannel : IChannelCore
 {
     /// <summary>How many rendezvous items one worker may have on offer at once before it is cut off.</summary>
     private const int MaxPendingOffers = 10_000;
@@ -62,7 +62,7 @@ internal sealed class BrokeredChannel : IChannelCore
         {
             lock (gate)
             {
-                return queue.Count + (IsRendezvous ? pendingWrites.Count : 0);
+                return queue.Count; // As in .NET: a rendezvous writer waiting for a reader is not an item in the channel.
             }
         }
     }
@@ -73,549 +73,6 @@ internal sealed class BrokeredChannel : IChannelCore
         var channel = new BrokeredChannel(handle, onEnded: null) { tombstone = true };
         channel.TryComplete(error);
         return channel;
-    }
-
-    // ---- Host-side ends ------------------------------------------------------------------------------------------
-
-    public bool TryRead(out byte[] item)
-    {
-        lock (gate)
-        {
-            if (HasItems)
-            {
-                item = TakeOne();
-                Pump();
-                return true;
-            }
-        }
-
-        item = [];
-        return false;
-    }
-
-    public bool TryPeek(out byte[] item)
-    {
-        lock (gate)
-        {
-            if (queue.First is { } first)
-            {
-                item = first.Value;
-                return true;
-            }
-
-            if (IsRendezvous && pendingWrites.First is { } offer)
-            {
-                item = offer.Value.Bytes;
-                return true;
-            }
-        }
-
-        item = [];
-        return false;
-    }
-
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        TaskCompletionSource<bool> watcher;
-        lock (gate)
-        {
-            if (HasItems)
-            {
-                return ValueTask.FromResult(true);
-            }
-
-            if (ended)
-            {
-                return error is null ? ValueTask.FromResult(false) : ValueTask.FromException<bool>(error);
-            }
-
-            watcher = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            readWatchers.Add(watcher);
-        }
-
-        return new ValueTask<bool>(WithCancellation(watcher, () => readWatchers.Remove(watcher), cancellationToken));
-    }
-
-    public ValueTask<byte[]> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<byte[]>(cancellationToken);
-        }
-
-        var reader = new ReadWaiter(null, 0);
-        lock (gate)
-        {
-            if (HasItems)
-            {
-                byte[] item = TakeOne();
-                Pump();
-                return ValueTask.FromResult(item);
-            }
-
-            if (ended)
-            {
-                return ValueTask.FromException<byte[]>(ChannelErrors.Closed(error));
-            }
-
-            reader.Node = blockedReaders.AddLast(reader);
-            Pump(); // A blocked reader lets rendezvous writers in.
-        }
-
-        return new ValueTask<byte[]>(WithCancellation(reader.Local!, () => RemoveReader(reader), cancellationToken));
-    }
-
-    public bool MayAcceptWrite()
-    {
-        lock (gate)
-        {
-            // As TryWrite decides: a blocked reader takes the item, or there is room in the queue.
-            return !writingClosed && ((!HasItems && blockedReaders.First is not null) || (!IsRendezvous && (!IsBounded || HasRoom)));
-        }
-    }
-
-    public bool TryWrite(byte[] item)
-    {
-        lock (gate)
-        {
-            if (writingClosed)
-            {
-                return false;
-            }
-
-            if (HandToBlockedReader(item))
-            {
-                Entered();
-                Pump();
-                return true;
-            }
-
-            if (IsRendezvous || (IsBounded && !HasRoom))
-            {
-                return false;
-            }
-
-            queue.AddLast(item);
-            Entered();
-            Pump();
-            return true;
-        }
-    }
-
-    public ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<bool>(cancellationToken);
-        }
-
-        TaskCompletionSource<bool> watcher;
-        lock (gate)
-        {
-            if (writingClosed)
-            {
-                return error is null ? ValueTask.FromResult(false) : ValueTask.FromException<bool>(error);
-            }
-
-            if (CanWriteNow)
-            {
-                return ValueTask.FromResult(true);
-            }
-
-            watcher = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            writeWatchers.Add(watcher);
-        }
-
-        return new ValueTask<bool>(WithCancellation(watcher, () => writeWatchers.Remove(watcher), cancellationToken));
-    }
-
-    public ValueTask WriteAsync(byte[] item, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        LinkedListNode<PendingWrite> node;
-        lock (gate)
-        {
-            if (writingClosed)
-            {
-                return ValueTask.FromException(ChannelErrors.Closed(error));
-            }
-
-            Entered();
-            if (HandToBlockedReader(item))
-            {
-                Pump();
-                return ValueTask.CompletedTask;
-            }
-
-            if (!IsRendezvous && (!IsBounded || HasRoom))
-            {
-                queue.AddLast(item);
-                Pump();
-                return ValueTask.CompletedTask;
-            }
-
-            node = pendingWrites.AddLast(new PendingWrite(item, null, failure => Settle(done, failure)));
-            Pump(); // A rendezvous offer is an item for WaitToReadAsync: wake readers waiting for one.
-        }
-
-        return new ValueTask(WithCancellation(done, () => RemovePendingWrite(node), cancellationToken));
-    }
-
-    public bool TryComplete(Exception? completionError)
-    {
-        lock (gate)
-        {
-            if (writingClosed)
-            {
-                return false;
-            }
-
-            writingClosed = true;
-            error = completionError;
-
-            // Writes still waiting for room or a reader never made it into the channel.
-            Exception closed = ChannelErrors.Closed(error);
-            foreach (PendingWrite pending in pendingWrites)
-            {
-                pending.Done(closed);
-                ChannelItems.Discard(pending.Bytes); // Refused: a spilled item's file goes (its writer may be gone).
-            }
-
-            pendingWrites.Clear();
-            foreach (TaskCompletionSource<bool> watcher in writeWatchers)
-            {
-                Settle(watcher, error);
-            }
-
-            writeWatchers.Clear();
-            foreach (CreditRequest request in creditRequests)
-            {
-                request.Session.Send(CreditFrame(0));
-            }
-
-            creditRequests.Clear();
-            foreach (BrokerSession session in sessions.Keys)
-            {
-                session.Send(CompletedFrame(drained: false));
-            }
-
-            CheckEnded();
-            return true;
-        }
-    }
-
-    // ---- Workers, through their sessions -------------------------------------------------------------------------
-
-    public void Attach(BrokerSession session)
-    {
-        lock (gate)
-        {
-            StateOf(session);
-            if (writingClosed)
-            {
-                session.Send(CompletedFrame(drained: ended));
-            }
-        }
-    }
-
-    public void Write(BrokerSession session, long sequence, byte[] item)
-    {
-        lock (gate)
-        {
-            SessionState state = StateOf(session);
-            if (writingClosed)
-            {
-                if (sequence != 0)
-                {
-                    session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, ErrorType = typeof(ChannelClosedException).FullName, ErrorMessage = "The channel was completed before the item arrived." });
-                }
-
-                ChannelItems.Discard(item);
-                return; // A write that crossed a Complete from another process: dropped (confirmed as refused if asked).
-            }
-
-            if (state.Credits > 0)
-            {
-                state.Credits--;
-                if (IsBounded)
-                {
-                    reserved--;
-                }
-            }
-            else if (IsBounded)
-            {
-                // Our client always holds a slot for a bounded write; one without is a worker ignoring backpressure.
-                throw new ChannelProtocolException($"A worker wrote to bounded channel {Handle.Id} without a write slot.");
-            }
-            else if (IsRendezvous && state.PendingOffers >= MaxPendingOffers)
-            {
-                throw new ChannelProtocolException($"A worker offered more than {MaxPendingOffers} items at once to rendezvous channel {Handle.Id}.");
-            }
-
-            Entered();
-            Action<Exception?> confirm = sequence == 0 ? static _ => { } : failure => session.Send(ConfirmFrame(sequence, failure));
-            if (!IsRendezvous && (!IsBounded || HasRoom))
-            {
-                // Queued even if a reader waits: the session hands out what arrived together in DeliverPending.
-                queue.AddLast(item);
-                confirm(null);
-                return;
-            }
-
-            if (HandToBlockedReader(item))
-            {
-                confirm(null);
-            }
-            else if (IsRendezvous)
-            {
-                state.PendingOffers++;
-                pendingWrites.AddLast(new PendingWrite(item, session, failure =>
-                {
-                    state.PendingOffers--;
-                    confirm(failure);
-                })
-                { Sequence = sequence });
-            }
-            else
-            {
-                queue.AddLast(item);
-                confirm(null);
-            }
-
-            Pump();
-        }
-    }
-
-    public void Demand(BrokerSession session, int max, bool wait)
-    {
-        lock (gate)
-        {
-            StateOf(session);
-            if (HasItems)
-            {
-                Deliver(session, Math.Max(1, max));
-            }
-            else if (ended)
-            {
-                session.Send(DeliverFrame([], ended: true));
-            }
-            else if (wait)
-            {
-                var reader = new ReadWaiter(session, Math.Max(1, max));
-                reader.Node = blockedReaders.AddLast(reader);
-            }
-            else
-            {
-                session.Send(DeliverFrame([], ended: false));
-            }
-
-            Pump();
-        }
-    }
-
-    public void Acknowledge(BrokerSession session, int count)
-    {
-        lock (gate)
-        {
-            if (!sessions.TryGetValue(session, out SessionState? state) || count < 0 || count > state.InFlight.Count)
-            {
-                throw new ChannelProtocolException($"A worker acknowledged {count} items of channel {Handle.Id}, but holds {(state?.InFlight.Count ?? 0)}.");
-            }
-
-            for (int i = 0; i < count; i++)
-            {
-                ChannelItems.Discard(state.InFlight.First!.Value); // Read for good: a spilled item's file goes.
-                state.InFlight.RemoveFirst();
-            }
-
-            inFlight -= count;
-            CheckEnded();
-        }
-    }
-
-    /// <summary>Serves waiting readers with what workers wrote since the last call (see <see cref="BrokerSession"/>).</summary>
-    public void DeliverPending()
-    {
-        lock (gate)
-        {
-            Pump();
-        }
-    }
-
-    /// <summary>The worker did not read the last <paramref name="count"/> items delivered to it: they go back to the head, in order.</summary>
-    public void ReturnUnread(BrokerSession session, int count)
-    {
-        lock (gate)
-        {
-            if (tombstone)
-            {
-                return; // The channel ended meanwhile: nothing is held any more.
-            }
-
-            if (!sessions.TryGetValue(session, out SessionState? state) || count < 0 || count > state.InFlight.Count)
-            {
-                throw new ChannelProtocolException($"A worker returned {count} items of channel {Handle.Id}, but holds {(state?.InFlight.Count ?? 0)}.");
-            }
-
-            for (int i = 0; i < count; i++)
-            {
-                queue.AddFirst(state.InFlight.Last!.Value);
-                state.InFlight.RemoveLast();
-            }
-
-            inFlight -= count;
-            Pump();
-        }
-    }
-
-    /// <summary>The worker will not use <paramref name="count"/> of the write slots it was granted.</summary>
-    public void ReturnCredit(BrokerSession session, int count)
-    {
-        lock (gate)
-        {
-            if (tombstone)
-            {
-                return; // The channel ended meanwhile: nothing is held any more.
-            }
-
-            if (!sessions.TryGetValue(session, out SessionState? state) || count < 0 || count > state.Credits)
-            {
-                throw new ChannelProtocolException($"A worker returned {count} write slots of channel {Handle.Id}, but holds {(state?.Credits ?? 0)}.");
-            }
-
-            state.Credits -= count;
-            if (IsBounded)
-            {
-                reserved -= count;
-            }
-
-            Pump();
-        }
-    }
-
-    public void WantCredit(BrokerSession session, int wanted, bool wait)
-    {
-        lock (gate)
-        {
-            SessionState state = StateOf(session);
-            if (writingClosed)
-            {
-                session.Send(CreditFrame(0));
-                return;
-            }
-
-            int granted = Grantable(Math.Max(1, wanted));
-            if (granted > 0)
-            {
-                Grant(state, session, granted);
-            }
-            else if (wait)
-            {
-                creditRequests.AddLast(new CreditRequest(session, Math.Max(1, wanted)));
-            }
-            else
-            {
-                session.Send(CreditFrame(0));
-            }
-        }
-    }
-
-    /// <summary>
-    /// Takes back a worker's rendezvous write that its writer cancelled, if no reader has taken it: like a cancelled
-    /// rendezvous write in one process, it is then never delivered. Either way the worker gets its confirmation.
-    /// </summary>
-    public void Retract(BrokerSession session, long sequence)
-    {
-        lock (gate)
-        {
-            for (LinkedListNode<PendingWrite>? node = pendingWrites.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Session == session && node.Value.Sequence == sequence && sequence != 0)
-                {
-                    pendingWrites.Remove(node);
-                    ChannelItems.Discard(node.Value.Bytes);
-                    StateOf(session).PendingOffers--;
-                    session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, Flag = true });
-                    Pump();
-                    return;
-                }
-            }
-
-            // Not waiting any more: a reader took it (or the channel refused it), and that confirmation is on its way.
-        }
-    }
-
-    public void Withdraw(BrokerSession session)
-    {
-        lock (gate)
-        {
-            for (LinkedListNode<ReadWaiter>? node = blockedReaders.First; node is not null;)
-            {
-                LinkedListNode<ReadWaiter>? next = node.Next;
-                if (node.Value.Session == session)
-                {
-                    blockedReaders.Remove(node);
-                    session.Send(DeliverFrame([], ended: false));
-                }
-
-                node = next;
-            }
-
-            for (LinkedListNode<CreditRequest>? node = creditRequests.First; node is not null;)
-            {
-                LinkedListNode<CreditRequest>? next = node.Next;
-                if (node.Value.Session == session)
-                {
-                    creditRequests.Remove(node);
-                    session.Send(CreditFrame(0));
-                }
-
-                node = next;
-            }
-        }
-    }
-
-    public void SendCount(BrokerSession session, long request)
-    {
-        int count = Count;
-        session.Send(new ChannelFrame { Op = ChannelOp.CountReply, Channel = Handle.Id, A = request, B = count });
-    }
-
-    /// <summary>The worker behind <paramref name="session"/> is gone: what it held goes back, what it waited for is dropped.</summary>
-    public void Release(BrokerSession session)
-    {
-        lock (gate)
-        {
-            if (!sessions.Remove(session, out SessionState? state))
-            {
-                return;
-            }
-
-            for (LinkedListNode<byte[]>? node = state.InFlight.Last; node is not null; node = node.Previous)
-            {
-                queue.AddFirst(node.Value); // Back to the head, in their original order.
-            }
-
-            inFlight -= state.InFlight.Count;
-            if (IsBounded)
-            {
-                reserved -= state.Credits;
-            }
-
-            RemoveWhere(blockedReaders, r => r.Session == session);
-            RemoveWhere(creditRequests, r => r.Session == session);
-            Pump();
-        }
     }
 
     // ---- The rules -----------------------------------------------------------------------------------------------
@@ -641,6 +98,23 @@ internal sealed class BrokeredChannel : IChannelCore
             }
 
             return total;
+        }
+    }
+
+    /// <summary>A worker that has not yet seen the completion may still have a write on its way, which would be taken.</summary>
+    private bool AnyCompletionUnseen
+    {
+        get
+        {
+            foreach (SessionState state in sessions.Values)
+            {
+                if (state.CompletionUnseen)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 
@@ -694,13 +168,13 @@ internal sealed class BrokeredChannel : IChannelCore
             SessionState state = StateOf(reader.Session!);
             state.InFlight.AddLast(item);
             inFlight++;
-            reader.Session!.Send(DeliverFrame([item], ended: false));
+            reader.Session!.Send(DeliverFrame([item], ended: false, reader.Request));
         }
 
         return true;
     }
 
-    private void Deliver(BrokerSession session, int max)
+    private void Deliver(BrokerSession session, int max, long request)
     {
         SessionState state = StateOf(session);
         var items = new List<byte[]>(Math.Min(max, 64));
@@ -720,7 +194,7 @@ internal sealed class BrokeredChannel : IChannelCore
         }
 
         inFlight += items.Count;
-        session.Send(DeliverFrame(items, ended: false));
+        session.Send(DeliverFrame(items, ended: false, request));
     }
 
     private static void Entered() => Diagnostics.ProcIsolatesTelemetry.ChannelItems.Add(1);
@@ -759,7 +233,7 @@ internal sealed class BrokeredChannel : IChannelCore
                 }
                 else
                 {
-                    Deliver(reader.Session!, reader.Max);
+                    Deliver(reader.Session!, reader.Max, reader.Request);
                 }
 
                 changed = true;
@@ -780,7 +254,7 @@ internal sealed class BrokeredChannel : IChannelCore
         while (creditRequests.First is { } request && Grantable(request.Value.Wanted) is var granted and > 0)
         {
             creditRequests.RemoveFirst();
-            Grant(StateOf(request.Value.Session), request.Value.Session, granted);
+            Grant(StateOf(request.Value.Session), request.Value.Session, granted, request.Value.Request);
         }
 
         if (writeWatchers.Count > 0 && !writingClosed && CanWriteNow)
@@ -801,7 +275,7 @@ internal sealed class BrokeredChannel : IChannelCore
         : IsRendezvous ? (BlockedReaderCount > pendingWrites.Count + OutstandingCredits ? 1 : 0)
         : wanted;
 
-    private void Grant(SessionState state, BrokerSession session, int granted)
+    private void Grant(SessionState state, BrokerSession session, int granted, long request)
     {
         state.Credits += granted;
         if (IsBounded)
@@ -809,12 +283,12 @@ internal sealed class BrokeredChannel : IChannelCore
             reserved += granted;
         }
 
-        session.Send(CreditFrame(granted));
+        session.Send(CreditFrame(granted, request));
     }
 
     private void CheckEnded()
     {
-        if (ended || !writingClosed || queue.Count > 0 || pendingWrites.Count > 0 || inFlight > 0)
+        if (ended || !writingClosed || queue.Count > 0 || pendingWrites.Count > 0 || inFlight > 0 || AnyCompletionUnseen)
         {
             return;
         }
@@ -829,7 +303,7 @@ internal sealed class BrokeredChannel : IChannelCore
             }
             else
             {
-                reader.Session!.Send(DeliverFrame([], ended: true));
+                reader.Session!.Send(DeliverFrame([], ended: true, reader.Request));
             }
         }
 
@@ -860,44 +334,6 @@ internal sealed class BrokeredChannel : IChannelCore
 
         onEnded?.Invoke(this, error);
     }
-
-    private ChannelFrame DeliverFrame(List<byte[]> items, bool ended) => new()
-    {
-        Op = ChannelOp.Deliver,
-        Channel = Handle.Id,
-        Items = items,
-        Flag = ended,
-        ErrorType = ended ? ChannelErrors.TypeName(error) : null,
-        ErrorMessage = ended ? ChannelErrors.Message(error) : null,
-    };
-
-    private ChannelFrame CreditFrame(int granted) => new()
-    {
-        Op = ChannelOp.Credit,
-        Channel = Handle.Id,
-        A = granted,
-        Flag = writingClosed,
-        ErrorType = ChannelErrors.TypeName(error),
-        ErrorMessage = ChannelErrors.Message(error),
-    };
-
-    private ChannelFrame CompletedFrame(bool drained) => new()
-    {
-        Op = ChannelOp.Completed,
-        Channel = Handle.Id,
-        Flag = drained,
-        ErrorType = ChannelErrors.TypeName(error),
-        ErrorMessage = ChannelErrors.Message(error),
-    };
-
-    private ChannelFrame ConfirmFrame(long sequence, Exception? failure) => new()
-    {
-        Op = ChannelOp.Confirm,
-        Channel = Handle.Id,
-        A = sequence,
-        ErrorType = failure is null ? null : typeof(ChannelClosedException).FullName,
-        ErrorMessage = failure?.Message,
-    };
 
     private static void Settle(TaskCompletionSource<bool> watcher, Exception? failure)
     {
@@ -963,36 +399,5 @@ internal sealed class BrokeredChannel : IChannelCore
 
             node = next;
         }
-    }
-
-    /// <summary>A reader blocked until an item comes: a host <c>ReadAsync</c> (<see cref="Local"/>) or a worker's demand.</summary>
-    private sealed class ReadWaiter(BrokerSession? session, int max)
-    {
-        public TaskCompletionSource<byte[]>? Local { get; } = session is null ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
-
-        public BrokerSession? Session { get; } = session;
-
-        public int Max { get; } = max;
-
-        public LinkedListNode<ReadWaiter>? Node { get; set; }
-    }
-
-    /// <summary>A write waiting for room (bounded) or for a reader (rendezvous); <see cref="Done"/> reports it taken or refused.</summary>
-    private sealed record PendingWrite(byte[] Bytes, BrokerSession? Session, Action<Exception?> Done)
-    {
-        /// <summary>The worker's number for the write, to confirm or retract it; 0 for a host write or an unconfirmed one.</summary>
-        public long Sequence { get; init; }
-    }
-
-    private sealed record CreditRequest(BrokerSession Session, int Wanted);
-
-    /// <summary>What one worker holds of this channel: items delivered but not acknowledged, and write slots granted but not used.</summary>
-    private sealed class SessionState
-    {
-        public LinkedList<byte[]> InFlight { get; } = new();
-
-        public int Credits { get; set; }
-
-        public int PendingOffers { get; set; }
     }
 }

@@ -14,44 +14,91 @@ internal sealed class ChannelClient
 {
     private static readonly TimeSpan BarrierTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest a new end waits for the broker's answer to its attach, or a call for the frames before it.</summary>
+    private static readonly TimeSpan AttachTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly Lazy<ChannelClient> Current = new(() => new ChannelClient(
-        WorkerContext.ChannelData ?? throw new InvalidOperationException("This worker has no channel connection to its host.")));
+        WorkerContext.ChannelData ?? throw new InvalidOperationException("This worker has no channel connection to its host."), installOperationHook: true));
 
     private readonly FrameOutput output;
     private readonly ConcurrentDictionary<long, RemoteChannelCore> cores = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> requests = new();
     private readonly Lock sendGate = new();
+    private readonly Lock handledGate = new();
     private long lastRequest;
     private volatile bool hostGone;
     private int sentSinceBarrier;
+    private long handled;
+    private TaskCompletionSource? handledWaiter;
+    private long handledWanted;
 
-    private ChannelClient(IDuplexPipe pipe)
+    /// <summary>Serves one channel-data stream; a worker has one (<see cref="Instance"/>), tests make their own.</summary>
+    /// <param name="pipe">The stream to the host's broker.</param>
+    /// <param name="installOperationHook">Whether the end of each call in this process releases what its code held.</param>
+    internal ChannelClient(IDuplexPipe pipe, bool installOperationHook = false)
     {
         output = new FrameOutput(pipe.Output);
         _ = Task.Run(() => ReadAsync(pipe.Input));
 
-        // When a call ends, what its code read is finished with, and what it fetched or reserved and did not use goes back.
-        WorkerContext.OperationEnded = ReleaseAfterOperation;
+        if (installOperationHook)
+        {
+            // When a call ends, what its code read is finished with, and what it fetched or reserved and did not use goes back.
+            WorkerContext.OperationEnded = ReleaseAfterOperation;
+            WorkerContext.ChannelFramesArrived = WaitForFramesAsync;
+        }
     }
 
     public static ChannelClient Instance => Current.Value;
 
-    /// <summary>The end of a channel in this process, attached to the broker on first use.</summary>
+    /// <summary>
+    /// The end of a channel in this process. On first use it attaches to the broker and waits for the broker's answer,
+    /// so that an end arriving after its channel was completed knows it before its first read, write or completion.
+    /// </summary>
     public RemoteChannelCore GetCore(ChannelHandle handle)
     {
-        if (cores.TryGetValue(handle.Id, out RemoteChannelCore? core))
+        if (!cores.TryGetValue(handle.Id, out RemoteChannelCore? core))
         {
-            return core;
+            RemoteChannelCore created = new(this, handle with { Kind = ChannelEndKind.Channel }, created: false);
+            core = cores.GetOrAdd(handle.Id, created);
+            if (ReferenceEquals(core, created))
+            {
+                Send(new ChannelFrame { Op = ChannelOp.Attach, Channel = handle.Id, A = NextRequest() }, releaseCurrent: false);
+                if (hostGone)
+                {
+                    core.HostGone();
+                }
+            }
         }
 
-        RemoteChannelCore created = new(this, handle with { Kind = ChannelEndKind.Channel });
-        core = cores.GetOrAdd(handle.Id, created);
-        if (ReferenceEquals(core, created))
+        if (!core.WhenAttached.IsCompleted && !core.WhenAttached.Wait(AttachTimeout))
         {
-            Send(new ChannelFrame { Op = ChannelOp.Attach, Channel = handle.Id }, releaseCurrent: false);
+            throw new InterpreterException($"The host did not answer for channel {handle.Id:x} within {AttachTimeout.TotalSeconds:0} s.");
         }
 
         return core;
+    }
+
+    /// <summary>A new number for a request the host answers (by echoing it).</summary>
+    public long NextRequest() => Interlocked.Increment(ref lastRequest);
+
+    /// <summary>
+    /// Completes once this process has handled <paramref name="count"/> frames from the host. A call carries the count
+    /// the host had sent when it sent the call, so the call's code sees every channel news that came before it (a
+    /// completion, say), although the call travels on another connection.
+    /// </summary>
+    public ValueTask WaitForFramesAsync(long count)
+    {
+        lock (handledGate)
+        {
+            if (handled >= count || hostGone)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            handledWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            handledWanted = Math.Max(handledWanted, count);
+            return new ValueTask(handledWaiter.Task.WaitAsync(AttachTimeout).ContinueWith(static _ => { }, TaskScheduler.Default));
+        }
     }
 
     /// <summary>Asks the host's broker for a new channel.</summary>
@@ -60,7 +107,7 @@ internal sealed class ChannelClient
         TaskCompletionSource<long> reply = NewRequest(out long request);
         Send(new ChannelFrame { Op = ChannelOp.Create, Channel = request, A = capacity ?? ChannelHandle.Unbounded }, releaseCurrent: false);
         long id = Await(request, reply);
-        var core = new RemoteChannelCore(this, new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel));
+        var core = new RemoteChannelCore(this, new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), created: true);
         return cores.GetOrAdd(id, core);
     }
 
@@ -75,7 +122,7 @@ internal sealed class ChannelClient
     /// <summary>Registers a request whose answer (a number) the reading loop hands back by request number.</summary>
     private TaskCompletionSource<long> NewRequest(out long request)
     {
-        request = Interlocked.Increment(ref lastRequest);
+        request = NextRequest();
         var reply = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         requests[request] = reply;
         return reply;
@@ -173,9 +220,29 @@ internal sealed class ChannelClient
         {
             request.TrySetException(new InterpreterException("The connection to the host has ended."));
         }
+
+        lock (handledGate)
+        {
+            handledWaiter?.TrySetResult();
+            handledWaiter = null;
+        }
     }
 
     private void Handle(ChannelFrame frame)
+    {
+        HandleOne(frame);
+        lock (handledGate)
+        {
+            handled++;
+            if (handledWaiter is not null && handled >= handledWanted)
+            {
+                handledWaiter.TrySetResult();
+                handledWaiter = null;
+            }
+        }
+    }
+
+    private void HandleOne(ChannelFrame frame)
     {
         switch (frame.Op)
         {
