@@ -66,4 +66,30 @@ internal static class SandboxPaths
     /// <summary>System paths to read.</summary>
     /// <param name="childProcesses">Whether the worker may start programs (their directories are then readable too).</param>
     public static IEnumerable<string> System(bool childProcesses) => childProcesses ? SystemReadable.Concat(ProgramDirectories) : SystemReadable;
+
+    /// <summary>
+    /// Every top-level path but <c>/proc</c>, and of <c>/proc</c> everything but other processes' entries: this
+    /// process's own (<c>/proc/self</c>) and the system-wide files (<c>/proc/meminfo</c>, <c>/proc/sys</c>, …).
+    /// </summary>
+    public static IEnumerable<string> EverythingButOtherProcesses()
+    {
+        foreach (string entry in Directory.EnumerateFileSystemEntries("/"))
+        {
+            if (entry != "/proc")
+            {
+                yield return entry;
+            }
+        }
+
+        yield return "/proc/self";
+        yield return "/proc/thread-self";
+        foreach (string entry in Directory.EnumerateFileSystemEntries("/proc"))
+        {
+            string name = Path.GetFileName(entry);
+            if (!name.All(char.IsAsciiDigit) && name is not ("self" or "thread-self"))
+            {
+                yield return entry;
+            }
+        }
+    }
 }

@@ -55,7 +55,10 @@ internal static unsafe partial class WorkerSandbox
     {
         int abi = Landlock.AbiVersion();
         ulong allFiles = Landlock.FileAccessesOf(abi);
-        ulong handledFiles = policy.FileSystem ? 0 : allFiles;
+        // Landlock's tracing rule denies other processes' memory but, on the kernels tested (6.18), not their
+        // /proc/<pid>/environ: so a sandbox that keeps the file system but not other processes hides their /proc entries.
+        bool hideOtherProcesses = policy.FileSystem && !policy.OtherProcesses;
+        ulong handledFiles = !policy.FileSystem ? allFiles : hideOtherProcesses ? Landlock.ReadFile | Landlock.ReadDir : 0;
         ulong handledNet = !policy.Network && abi >= 4 ? Landlock.BindTcp | Landlock.ConnectTcp : 0;
         ulong scoped = !policy.OtherProcesses && abi >= 6 ? Landlock.ScopeSignal | Landlock.ScopeAbstractUnixSocket : 0;
         using Landlock.SafeRulesetHandle ruleset = Landlock.CreateRuleset(handledFiles, handledNet, scoped, abi);
@@ -82,6 +85,14 @@ internal static unsafe partial class WorkerSandbox
             {
                 // Its files' names are unguessable and the directory cannot be listed: a worker reaches only the files it is told of.
                 Landlock.AllowBeneath(ruleset, spillDirectory, allFiles & (Landlock.ReadFile | Landlock.WriteFile | Landlock.MakeReg | Landlock.RemoveFile | Landlock.Truncate));
+            }
+        }
+
+        if (hideOtherProcesses)
+        {
+            foreach (string path in SandboxPaths.EverythingButOtherProcesses())
+            {
+                Landlock.AllowBeneath(ruleset, path, Landlock.ReadFile | Landlock.ReadDir);
             }
         }
 
