@@ -9,7 +9,8 @@ namespace ProcIsolates.Worker.Sandbox;
 /// starts, and the runtime has threads before <c>Main</c> runs; so the worker's first act is to restrict its main thread
 /// and re-execute its own command line (<c>execve</c> keeps the Landlock domain and <c>PR_SET_NO_NEW_PRIVS</c>, and
 /// the process id, standard input with the handshake token, and standard error). The second step, once the fresh
-/// runtime has connected to the host, installs the seccomp filter on every thread.
+/// runtime has connected to the host, installs the seccomp filter on every thread. A root worker also loses its
+/// capabilities at that exec (<see cref="Capabilities"/>).
 /// </summary>
 internal static unsafe partial class WorkerSandbox
 {
@@ -27,6 +28,7 @@ internal static unsafe partial class WorkerSandbox
             string[] commandLine = File.ReadAllText("/proc/self/cmdline").Split('\0', StringSplitOptions.None)[..^1];
             string program = Environment.ProcessPath ?? throw new InvalidOperationException("The worker's executable is unknown.");
             Landlock.SetNoNewPrivileges();
+            Capabilities.DropAll();
             if (policy.NeedsLandlock)
             {
                 ApplyLandlock(policy, spillDirectory, commandLine);
