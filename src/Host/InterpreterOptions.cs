@@ -16,6 +16,15 @@ public sealed class InterpreterOptions
     /// </summary>
     public Isolation Isolation { get => isolation; init => isolation = value; }
 
+    /// <summary>
+    /// What the worker may do, enforced by the operating system: <see cref="SandboxOptions.None"/> (the default) for
+    /// anything its user may, <see cref="SandboxOptions.Strict"/> for no network, no child processes, no files beyond
+    /// the runtime, the app and a private temp directory, and no access to other processes. A restriction this machine
+    /// cannot enforce fails <see cref="Interpreters.CreateAsync"/> with <see cref="SandboxNotSupportedException"/>.
+    /// Needs <see cref="ProcIsolates.Isolation.Process"/>.
+    /// </summary>
+    public SandboxOptions Sandbox { get; init; } = SandboxOptions.None;
+
     /// <summary>How long the worker may take to start and connect; 30 seconds by default.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -138,7 +147,7 @@ public sealed class InterpreterOptions
     private bool SetsProcessOptions => SetsProcessOptionsOtherThanThreshold || LargeObjectHeapThreshold is not null;
 
     private bool SetsProcessOptionsOtherThanThreshold =>
-        MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
+        !Sandbox.IsNone || MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
         || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
@@ -251,6 +260,15 @@ public sealed class InterpreterOptions
             throw new ArgumentOutOfRangeException(nameof(Isolation), Isolation, "InterpreterOptions.Isolation must be Process, AssemblyLoadContext or Thread.");
         }
 
+        ArgumentNullException.ThrowIfNull(Sandbox, nameof(Sandbox));
+        if (Isolation != Isolation.Process && !Sandbox.IsNone)
+        {
+            throw new ArgumentException(
+                $"InterpreterOptions.Isolation is {Isolation}, which runs code in this process, where no sandbox can confine it: InterpreterOptions.Sandbox needs Isolation.Process.",
+                nameof(Sandbox));
+        }
+
+        Sandbox.Validate();
         if (Isolation != Isolation.Process && SetsProcessOptions)
         {
             throw new ArgumentException(

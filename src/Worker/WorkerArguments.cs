@@ -1,10 +1,11 @@
 using System.Globalization;
+using ProcIsolates.Worker.Sandbox;
 
 namespace ProcIsolates.Worker;
 
 /// <summary>
 /// The worker's command line: <c>--pipe &lt;name&gt; --parent &lt;host pid&gt;</c>, optionally
-/// <c>--spill-dir &lt;directory&gt; --spill-tag &lt;tag&gt;</c>.
+/// <c>--spill-dir &lt;directory&gt; --spill-tag &lt;tag&gt;</c> and <c>--sandbox &lt;policy&gt;</c>.
 /// </summary>
 /// <param name="PipeName">The pipe to connect to.</param>
 /// <param name="ParentProcessId">The host's process id.</param>
@@ -16,12 +17,24 @@ internal sealed record WorkerArguments(string PipeName, int ParentProcessId)
     /// <summary>The name prefix of this worker's spill files.</summary>
     public string? SpillTag { get; init; }
 
+    /// <summary>What the worker may do, when it runs in a sandbox (<see cref="Sandbox.SandboxPolicy.Encode"/>).</summary>
+    public SandboxPolicy? Sandbox { get; init; }
+
+    /// <summary>Whether the worker has confined itself already (the first step of <see cref="Sandbox.WorkerSandbox"/> is done).</summary>
+    public bool Confined { get; init; }
+
     /// <summary>Formats the arguments for <see cref="System.Diagnostics.ProcessStartInfo.ArgumentList"/>.</summary>
     /// <returns>The arguments.</returns>
-    public IEnumerable<string> ToArgumentList() =>
-        SpillDirectory is null || SpillTag is null
-            ? ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)]
-            : ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture), "--spill-dir", SpillDirectory, "--spill-tag", SpillTag];
+    public IEnumerable<string> ToArgumentList()
+    {
+        string[] arguments = ["--pipe", PipeName, "--parent", ParentProcessId.ToString(CultureInfo.InvariantCulture)];
+        if (SpillDirectory is not null && SpillTag is not null)
+        {
+            arguments = [.. arguments, "--spill-dir", SpillDirectory, "--spill-tag", SpillTag];
+        }
+
+        return Sandbox is null ? arguments : [.. arguments, "--sandbox", Sandbox.Encode()];
+    }
 
     /// <summary>Parses a worker's command line.</summary>
     /// <param name="args">The arguments.</param>
@@ -50,7 +63,20 @@ internal sealed record WorkerArguments(string PipeName, int ParentProcessId)
             return false;
         }
 
-        (parsed, error) = (new WorkerArguments(pipe, parent) { SpillDirectory = values.GetValueOrDefault("--spill-dir"), SpillTag = values.GetValueOrDefault("--spill-tag") }, null);
+        SandboxPolicy? sandbox = null;
+        if (values.TryGetValue("--sandbox", out string? policy) && (sandbox = SandboxPolicy.Decode(policy)) is null)
+        {
+            (parsed, error) = (null, "malformed --sandbox policy");
+            return false;
+        }
+
+        (parsed, error) = (new WorkerArguments(pipe, parent)
+        {
+            SpillDirectory = values.GetValueOrDefault("--spill-dir"),
+            SpillTag = values.GetValueOrDefault("--spill-tag"),
+            Sandbox = sandbox,
+            Confined = values.ContainsKey(WorkerSandbox.ConfinedArgument),
+        }, null);
         return true;
     }
 }

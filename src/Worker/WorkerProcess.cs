@@ -3,6 +3,7 @@ using System.IO.Pipes;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Transport;
 using ProcIsolates.Worker.Execution;
+using ProcIsolates.Worker.Sandbox;
 using StreamJsonRpc;
 
 namespace ProcIsolates.Worker;
@@ -32,10 +33,18 @@ internal static class WorkerProcess
             return ExitBadStart;
         }
 
+        if (arguments!.Sandbox is { } policy && !arguments.Confined)
+        {
+            // Before anything reads standard input: the re-executed worker reads the token.
+            string failure = WorkerSandbox.ConfineAndReexecute(policy, arguments.SpillDirectory);
+            await Console.Error.WriteLineAsync("ProcIsolates.Worker: cannot enter the sandbox: " + failure).ConfigureAwait(false);
+            return ExitBadStart;
+        }
+
         // The token comes on standard input so that it never shows in a process listing. The host then keeps that
         // pipe open for the worker's whole life: end of input means the host is gone, however it ended.
         Stream input = Console.OpenStandardInput();
-        PipeEndpoint endpoint = PipeEndpoint.FromName(arguments!.PipeName);
+        PipeEndpoint endpoint = PipeEndpoint.FromName(arguments.PipeName);
 
         // Before the first await: the kernel keeps the parent-death signal per thread, and this is the main thread,
         // which lives as long as the process (a pool thread that armed it could retire and take the signal with it).
@@ -86,6 +95,20 @@ internal static class WorkerProcess
 
         WorkerStreams streams = await WorkerStreams.CreateAsync(calls!, channelData!, CancellationToken.None).ConfigureAwait(false);
         WorkerContext.ChannelData = streams.ChannelData;
+        if (arguments.Sandbox is { } confined)
+        {
+            // The runtime and the connections are up: from here on the filter denies what the sandbox forbids.
+            try
+            {
+                WorkerSandbox.InstallSystemCallFilter(confined);
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or DllNotFoundException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync("ProcIsolates.Worker: cannot install the sandbox's system call filter: " + ex.Message).ConfigureAwait(false);
+                Exit(ExitBadStart);
+            }
+        }
+
         JsonRpc rpc = RpcChannel.Create(streams.Rpc);
         var shutdown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         rpc.AddLocalRpcTarget<IWorkerService>(new WorkerService(onShutdown: () =>

@@ -8,6 +8,7 @@ using ProcIsolates.Channels.Spill;
 using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Transport;
+using ProcIsolates.Sandbox;
 using ProcIsolates.Worker;
 using StreamJsonRpc;
 
@@ -43,9 +44,11 @@ internal sealed class WorkerConnection
     private readonly Task<InterpreterCrashedException> ended;
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
+    private readonly WorkerSandboxSetup? sandbox;
 
-    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize, string spillTag)
+    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize, string spillTag, WorkerSandboxSetup? sandbox)
     {
+        this.sandbox = sandbox;
         this.streams = streams;
         rpc = RpcChannel.Create(
             streams.Rpc,
@@ -101,12 +104,15 @@ internal sealed class WorkerConnection
         Process? process = null;
         var stderr = new OutputTail(StderrTailLines);
         var sink = new StderrSink();
+        WorkerSandboxSetup? sandbox = null;
         try
         {
             byte[] token = Handshake.NewToken();
+            sandbox = WorkerSandboxSetup.Create(options.Sandbox, workerNumber);
+            var arguments = new WorkerArguments(endpoint.PipeName, Environment.ProcessId) { SpillDirectory = SpillStore.HostDirectory, SpillTag = spillTag, Sandbox = sandbox?.Policy };
             process = new Process
             {
-                StartInfo = WorkerLauncher.Current.CreateStartInfo(new WorkerArguments(endpoint.PipeName, Environment.ProcessId) { SpillDirectory = SpillStore.HostDirectory, SpillTag = spillTag }, options),
+                StartInfo = WorkerLauncher.Current.CreateStartInfo(arguments, options, sandbox?.Environment()),
                 EnableRaisingEvents = true,
             };
             process.ErrorDataReceived += (_, e) =>
@@ -118,6 +124,7 @@ internal sealed class WorkerConnection
                 }
             };
             await WorkerSpawner.StartAsync(process).ConfigureAwait(false);
+            sandbox?.Attach(process); // Before the token: the worker runs no user code before it has connected.
             await process.StandardInput.WriteLineAsync(Convert.ToBase64String(token).AsMemory(), cancellationToken).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
 
@@ -140,11 +147,17 @@ internal sealed class WorkerConnection
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls], accepted[(int)ConnectionRole.ChannelData], startTimeout.Token).ConfigureAwait(false);
             accepted = null; // The streams own them now.
-            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize, spillTag);
+            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize, spillTag, sandbox);
         }
         catch (Exception ex)
         {
             Kill(process);
+            if (process is not null && sandbox is not null)
+            {
+                await WaitForExitQuietlyAsync(process).ConfigureAwait(false);
+            }
+
+            sandbox?.Remove();
             process?.Dispose();
             if (streams is not null)
             {
@@ -163,6 +176,19 @@ internal sealed class WorkerConnection
             }
 
             throw new InterpreterException($"A worker process could not be started: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Waits a little for a killed worker to be gone, so that its cgroups can be removed.</summary>
+    private static async Task WaitForExitQuietlyAsync(Process process)
+    {
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            // Never started, or slow to die: the cgroup removal retries, then leaves it.
         }
     }
 
@@ -326,6 +352,8 @@ internal sealed class WorkerConnection
         {
         }
 
+        // The worker is gone: its cgroups can be removed, and nobody writes to its temp directory any more.
+        sandbox?.Remove();
         return CrashedException(Volatile.Read(ref interpreterId), process, stderr, stopReason);
     }
 

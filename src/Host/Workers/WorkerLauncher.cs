@@ -24,7 +24,7 @@ internal sealed class WorkerLauncher
 
     public static WorkerLauncher Current => Discovered.Value;
 
-    public ProcessStartInfo CreateStartInfo(WorkerArguments arguments, InterpreterOptions options)
+    public ProcessStartInfo CreateStartInfo(WorkerArguments arguments, InterpreterOptions options, IEnumerable<KeyValuePair<string, string?>>? sandboxEnvironment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -38,7 +38,8 @@ internal sealed class WorkerLauncher
             start.ArgumentList.Add(argument);
         }
 
-        foreach ((string name, string? value) in options.WorkerEnvironment())
+        // The sandbox's variables (its temp directory) come last, so that they win.
+        foreach ((string name, string? value) in options.WorkerEnvironment().Concat(sandboxEnvironment ?? []))
         {
             if (value is null)
             {
