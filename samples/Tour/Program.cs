@@ -175,6 +175,30 @@ await produced;
 Console.WriteLine($"large items, worker -> host: {received >> 20} MiB in 1 MiB items in {stopwatch.ElapsedMilliseconds} ms");
 
 Console.WriteLine();
+Console.WriteLine("== A sandboxed interpreter: the operating system refuses it a socket");
+if (SandboxOptions.Strict.IsSupported(out string sandboxReason))
+{
+    await using Interpreter jail = await Interpreters.CreateAsync(new InterpreterOptions { Sandbox = SandboxOptions.Strict });
+    ExecResult refused = await jail.ExecAsync(
+        """
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            Console.WriteLine("a socket opened");
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            Console.WriteLine($"socket refused: {ex.SocketErrorCode}");
+        }
+        """);
+    Console.Write(refused.Stdout);
+}
+else
+{
+    Console.WriteLine($"not on this machine: {sandboxReason}");
+}
+
+Console.WriteLine();
 Console.WriteLine("== A pool of interpreters, like InterpreterPoolExecutor");
 await using (var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = Environment.ProcessorCount }))
 {

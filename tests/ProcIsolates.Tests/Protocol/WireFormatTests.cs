@@ -33,7 +33,7 @@ public sealed class WireFormatTests
     {
         var request = new CallRequest { DeclaringType = "T, A", MetadataToken = 0x06000001, MethodName = "M", GenericArguments = [], Arguments = [[0x01], null] };
         string json = MessagePackSerializer.ConvertToJson(MessagePackSerializer.Serialize(request, RpcChannel.MessageOptions));
-        Assert.Equal("""["T, A",100663297,"M",[],["AQ==",null]]""", json);
+        Assert.Equal("""["T, A",100663297,"M",[],["AQ==",null],0]""", json);
         await Task.CompletedTask;
     }
 
