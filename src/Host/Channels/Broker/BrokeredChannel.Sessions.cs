@@ -69,20 +69,7 @@ internal sealed partial class BrokeredChannel
                 return; // A write that crossed a Complete from another process: dropped (confirmed as refused if asked).
             }
 
-            if (state.Credits > 0)
-            {
-                state.Credits--;
-                if (IsBounded)
-                {
-                    reserved--;
-                }
-            }
-            else if (IsBounded)
-            {
-                // Our client always holds a slot for a bounded write; one without is a worker ignoring backpressure.
-                throw new ChannelProtocolException($"A worker wrote to bounded channel {Handle.Id} without a write slot.");
-            }
-            else if (IsRendezvous && state.PendingOffers >= MaxPendingOffers)
+            if (!UseWriteSlot(state) && IsRendezvous && state.PendingOffers >= MaxPendingOffers)
             {
                 throw new ChannelProtocolException($"A worker offered more than {MaxPendingOffers} items at once to rendezvous channel {Handle.Id}.");
             }
@@ -128,19 +115,7 @@ internal sealed partial class BrokeredChannel
     /// </summary>
     private void TakeBeforeCompletion(SessionState state, long sequence, byte[] item, BrokerSession session)
     {
-        if (state.Credits > 0)
-        {
-            state.Credits--;
-            if (IsBounded)
-            {
-                reserved--;
-            }
-        }
-        else if (IsBounded)
-        {
-            throw new ChannelProtocolException($"A worker wrote to bounded channel {Handle.Id} without a write slot.");
-        }
-
+        UseWriteSlot(state);
         Entered();
         if (!HandToBlockedReader(item))
         {
@@ -153,6 +128,28 @@ internal sealed partial class BrokeredChannel
         }
 
         Pump();
+    }
+
+    /// <summary>
+    /// A worker's write uses one of its write slots if it holds any (returns whether it did). A bounded write must
+    /// have one: our client always holds a slot for it, so one without is a worker ignoring backpressure.
+    /// </summary>
+    private bool UseWriteSlot(SessionState state)
+    {
+        if (state.Credits > 0)
+        {
+            state.Credits--;
+            if (IsBounded)
+            {
+                reserved--;
+            }
+
+            return true;
+        }
+
+        return IsBounded
+            ? throw new ChannelProtocolException($"A worker wrote to bounded channel {Handle.Id} without a write slot.")
+            : false;
     }
 
     public void Demand(BrokerSession session, int max, bool wait, long request)
