@@ -481,7 +481,7 @@ public sealed class Interpreter : IAsyncDisposable
     private void OnWorkerDied(WorkerConnection dead)
     {
         ProcIsolatesTelemetry.Crashes.Add(1);
-        if (dead.StopReason is not null)
+        if (dead.Recycled)
         {
             // Killed on purpose (a cancelled call that would not stop): replace it so the interpreter stays usable.
             lock (gate)

@@ -84,6 +84,14 @@ public sealed class InterpreterOptions
     public bool? TieredCompilation { get; init; }
 
     /// <summary>
+    /// Whether the worker's runtime opens its diagnostics endpoints (the debugger, profilers, <c>dotnet-trace</c> and
+    /// <c>dotnet-counters</c>, through a <c>dotnet-diagnostic-*</c> socket and debugger pipes in the temp directory).
+    /// Off by default (<c>DOTNET_EnableDiagnostics=0</c>): a killed worker cannot remove them, and untrusted code
+    /// should not be reachable through them. Turn it on to debug or trace worker code.
+    /// </summary>
+    public bool EnableDiagnostics { get; init; }
+
+    /// <summary>
     /// The size in bytes from which the worker's garbage collector puts an object on the large object heap (the
     /// runtime's <c>GCLOHThreshold</c>; at least 85,000, the runtime's own default). The runtime caps it a little under
     /// 4 MiB (its GC region size), so a larger value acts as that. <see langword="null"/> (the default) means: the
@@ -120,6 +128,8 @@ public sealed class InterpreterOptions
 
     private const string LargeObjectHeapThresholdVariable = "DOTNET_GCLOHThreshold";
 
+    private const string DiagnosticsVariable = "DOTNET_EnableDiagnostics";
+
     private const string LegacyLargeObjectHeapThresholdVariable = "COMPlus_GCLOHThreshold";
 
     internal static InterpreterOptions Default { get; } = new();
@@ -148,7 +158,7 @@ public sealed class InterpreterOptions
 
     private bool SetsProcessOptionsOtherThanThreshold =>
         !Sandbox.IsNone || MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
-        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null;
+        || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null || EnableDiagnostics;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>
     internal IEnumerable<KeyValuePair<string, string?>> WorkerEnvironment()
@@ -185,6 +195,11 @@ public sealed class InterpreterOptions
         if (TieredCompilation is { } tiered)
         {
             yield return new("DOTNET_TieredCompilation", tiered ? "1" : "0");
+        }
+
+        if (!EnableDiagnostics && Environment?.ContainsKey(DiagnosticsVariable) != true)
+        {
+            yield return new(DiagnosticsVariable, "0");
         }
 
         if (WorkerLargeObjectHeapThreshold() is { } threshold)

@@ -3,35 +3,35 @@ using System.Runtime.InteropServices;
 namespace ProcIsolates.Worker;
 
 /// <summary>
-/// On Linux, asks the kernel to signal this worker when its parent dies (<c>PR_SET_PDEATHSIG</c>), a third way out besides
-/// the end of standard input and of the pipe. The kernel ties this to the parent <em>thread</em> that forked the worker,
-/// which is why the host starts workers from one long-lived thread (<c>WorkerSpawner</c>). The signal is SIGTERM, not
-/// SIGKILL, so that the worker can still remove the socket file of a host that died while it was connecting.
+/// On Linux, asks the kernel to kill this worker when its parent dies (<c>PR_SET_PDEATHSIG</c> with SIGKILL, which ends
+/// even a stopped process), a third way out besides the end of standard input and of the pipe. The kernel ties this to
+/// the parent <em>thread</em> that forked the worker, which is why the host starts workers from one long-lived thread
+/// (<c>WorkerSpawner</c>). On Linux and macOS the worker also leads a process group of its own, so that the host's
+/// reaper (<c>OrphanReaper</c>) can kill whatever it started. Cleaning up after a killed host (socket files, the spill
+/// directory) is that reaper's job.
 /// </summary>
 internal static partial class ParentWatch
 {
     private const int PrSetPdeathsig = 1;
-    private const int SigTerm = 15;
+    private const int SigKill = 9;
 
-    private static PosixSignalRegistration? termination;
-
-    /// <summary>Arms the signal, then checks that the parent is still the host (it may have died just before).</summary>
+    /// <summary>Leads a process group, arms the signal, then checks that the parent is still the host (it may have died just before).</summary>
     /// <param name="hostProcessId">The host's process id.</param>
-    /// <param name="onTermination">What to do on SIGTERM: clean up and exit.</param>
     /// <returns><see langword="false"/> if the host is already gone.</returns>
-    public static bool Arm(int hostProcessId, Action onTermination)
+    public static bool Arm(int hostProcessId)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+
+        _ = SetProcessGroup(0, 0);
         if (!OperatingSystem.IsLinux())
         {
             return true;
         }
 
-        termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            onTermination();
-        });
-        _ = SetParentDeathSignal(PrSetPdeathsig, SigTerm, 0, 0, 0);
+        _ = SetParentDeathSignal(PrSetPdeathsig, SigKill, 0, 0, 0);
         return GetParentProcessId() == hostProcessId;
     }
 
@@ -45,6 +45,9 @@ internal static partial class ParentWatch
 
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int SetParentDeathSignal(int option, nuint signal, nuint unused3, nuint unused4, nuint unused5);
+
+    [LibraryImport("libc", EntryPoint = "setpgid")]
+    private static partial int SetProcessGroup(int processId, int processGroupId);
 
     [LibraryImport("libc", EntryPoint = "getppid")]
     private static partial int GetParentProcessId();

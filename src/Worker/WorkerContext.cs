@@ -12,6 +12,9 @@ internal static class WorkerContext
     /// <summary>The channel-data stream to the host's broker, or <see langword="null"/> outside a worker.</summary>
     public static System.IO.Pipelines.IDuplexPipe? ChannelData { get; internal set; }
 
+    /// <summary>The calls connection (JSON-RPC), for diagnostics; user code that writes to it gets its worker killed.</summary>
+    public static Stream? CallsConnection { get; internal set; }
+
     /// <summary>
     /// Runs after each exec or call, before its reply: channel readers acknowledge what the code read, and the channel
     /// frames the code sent are carried out by the host before the reply can reach it (they travel on another

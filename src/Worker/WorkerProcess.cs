@@ -27,6 +27,11 @@ internal static class WorkerProcess
     /// <returns>The exit code.</returns>
     public static async Task<int> RunAsync(string[] args)
     {
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = InheritedHandles.CloseAll(); // Before anything else opens a descriptor that could take one of their numbers.
+        }
+
         if (!WorkerArguments.TryParse(args, out WorkerArguments? arguments, out string? error))
         {
             await Console.Error.WriteLineAsync("ProcIsolates.Worker: " + error).ConfigureAwait(false);
@@ -48,11 +53,7 @@ internal static class WorkerProcess
 
         // Before the first await: the kernel keeps the parent-death signal per thread, and this is the main thread,
         // which lives as long as the process (a pool thread that armed it could retire and take the signal with it).
-        if (!ParentWatch.Arm(arguments.ParentProcessId, onTermination: () =>
-            {
-                DeleteHostLeftovers(endpoint, arguments, hostMayBeExiting: true);
-                Exit(0);
-            }))
+        if (!ParentWatch.Arm(arguments.ParentProcessId))
         {
             endpoint.DeleteSocketFile();
             return ExitBadStart; // The host died while this worker started.
@@ -95,6 +96,7 @@ internal static class WorkerProcess
 
         WorkerStreams streams = await WorkerStreams.CreateAsync(calls!, channelData!, CancellationToken.None).ConfigureAwait(false);
         WorkerContext.ChannelData = streams.ChannelData;
+        WorkerContext.CallsConnection = calls;
         if (arguments.Sandbox is { } confined)
         {
             // The runtime and the connections are up: from here on the filter denies what the sandbox forbids.

@@ -2,7 +2,7 @@ using ProcIsolates;
 
 // A host for tests that must kill their host: starts the interpreters asked for, prints their worker pids, then waits
 // to be killed (or, with "exit", returns normally, or with "throw", dies of an unhandled exception).
-// Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self]; "self" makes this executable host its own workers.
+// Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self] [grandchild]; "self" makes this executable host its own workers.
 // Workers started from this executable come back here with a worker command line.
 bool isWorker = args.Length > 0 && args[0] == "--procisolates-worker";
 if ((isWorker || args.Contains("self")) && ProcIsolatesWorker.TryRun(args, out int workerExitCode))
@@ -19,6 +19,13 @@ for (int i = 0; i < count; i++)
     await interpreter.ExecAsync("Console.Write(1);");
     interpreters.Add(interpreter);
     Console.WriteLine($"pid {interpreter.ProcessId}");
+}
+
+// With "grandchild", the first worker starts a program of its own, which must not outlive this host either.
+if (args.Contains("grandchild"))
+{
+    ExecResult started = await interpreters[0].ExecAsync("Console.Write(System.Diagnostics.Process.Start(\"sleep\", \"1000\").Id);");
+    Console.WriteLine("grandchild " + started.Stdout);
 }
 
 // A large channel item, so that the host's spill directory holds a file; the test checks it does not outlive the host.

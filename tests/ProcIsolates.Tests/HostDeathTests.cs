@@ -71,6 +71,50 @@ public sealed class HostDeathTests
     }
 
     [Fact]
+    public async Task A_killed_host_leaves_no_process_behind_even_a_stopped_worker_or_a_program_a_worker_started()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // The job object does this on Windows; this test sends Unix signals.
+        }
+
+        using Process host = StartTestHost(workers: 3, "wait", appHosted: false, "grandchild");
+        var pids = new List<int>();
+        int grandchild = 0;
+        string? spillDirectory = null;
+        string? line;
+        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
+        {
+            if (line.StartsWith("pid ", StringComparison.Ordinal))
+            {
+                pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else if (line.StartsWith("grandchild ", StringComparison.Ordinal))
+            {
+                grandchild = int.Parse(line[11..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("spill ", StringComparison.Ordinal))
+            {
+                spillDirectory = line[6..];
+            }
+        }
+
+        Assert.Equal(3, pids.Count);
+        Assert.True(grandchild > 0 && Processes.IsAlive(grandchild), "the first worker should have started `sleep 1000`");
+
+        // A stopped process ignores every signal but SIGKILL; the second worker is stopped when its host dies.
+        Processes.Signal(pids[1], "STOP");
+        await LifecycleTests.WaitUntilAsync(() => Processes.StateOf(pids[1]) is 'T' or 't');
+        int[] everything = [.. pids.Union(Processes.ChildrenOf(host.Id)), grandchild];
+
+        host.Kill(); // SIGKILL: no handler in the host runs.
+        await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(await Processes.WaitAllGoneAsync(everything, TimeSpan.FromSeconds(2)));
+        Assert.Empty(Processes.SocketFilesOf(host.Id));
+        await LifecycleTests.WaitUntilAsync(() => !Directory.Exists(spillDirectory));
+    }
+
+    [Fact]
     public async Task A_worker_outlives_the_thread_that_created_its_interpreter()
     {
         // The kernel's parent-death signal follows the forking thread; workers are forked from a thread that never ends.
@@ -84,7 +128,7 @@ public sealed class HostDeathTests
         Assert.Equal(3, await created.CallAsync(() => TestMethods.Add(1, 2)));
     }
 
-    private static Process StartTestHost(int workers, string ending, bool appHosted)
+    private static Process StartTestHost(int workers, string ending, bool appHosted, params string[] more)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "ProcIsolates.TestHost.dll");
         var start = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
@@ -104,6 +148,11 @@ public sealed class HostDeathTests
         if (appHosted)
         {
             start.ArgumentList.Add("self");
+        }
+
+        foreach (string argument in more)
+        {
+            start.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(start)!;

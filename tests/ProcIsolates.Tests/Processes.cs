@@ -59,7 +59,7 @@ internal static class Processes
             .ToArray();
     }
 
-    /// <summary>The live child processes of <paramref name="parentPid"/> (Linux only; empty elsewhere).</summary>
+    /// <summary>The live child processes of <paramref name="parentPid"/> but its orphan reaper (Linux only; empty elsewhere).</summary>
     public static int[] ChildrenOf(int parentPid)
     {
         if (!OperatingSystem.IsLinux())
@@ -79,7 +79,7 @@ internal static class Processes
             {
                 string text = File.ReadAllText(Path.Combine(directory, "stat"));
                 string[] fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields[0] != "Z" && int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parentPid)
+                if (fields[0] != "Z" && int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == parentPid && !IsReaper(directory))
                 {
                     children.Add(pid);
                 }
@@ -91,6 +91,40 @@ internal static class Processes
         }
 
         return children.ToArray();
+    }
+
+    /// <summary>Sends a signal by name (STOP, CONT, KILL…) with the kill command.</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>The state letter of a Linux process (R, S, T for stopped, Z…), or a space if it is gone.</summary>
+    public static char StateOf(int pid)
+    {
+        try
+        {
+            string text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[text.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return ' ';
+        }
+    }
+
+    /// <summary>Whether the process is a host's orphan reaper, the one child of a host that is not a worker.</summary>
+    private static bool IsReaper(string procDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(procDirectory, "cmdline")).Contains("\0procisolates-reaper\0", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     public static void KillHard(int pid)

@@ -20,8 +20,6 @@ namespace ProcIsolates.Workers;
 /// </summary>
 internal sealed class WorkerConnection
 {
-    private const int StderrTailLines = 40;
-
     /// <summary>How long after the exit the last stderr lines may take to arrive.</summary>
     private static readonly TimeSpan StderrDrainTime = TimeSpan.FromMilliseconds(300);
 
@@ -32,9 +30,8 @@ internal sealed class WorkerConnection
     private readonly JsonRpc rpc;
     private readonly WorkerStreams streams;
     private readonly BrokerSession channels;
-    private readonly OutputTail stderr;
+    private readonly WorkerStderr stderr;
     private Action<WorkerConnection>? onDied;
-    private readonly StderrSink sink;
     private long interpreterId;
     private volatile bool stopping;
     private volatile bool exitedUnasked;
@@ -44,9 +41,10 @@ internal sealed class WorkerConnection
     private readonly Task<InterpreterCrashedException> ended;
     private readonly TaskCompletionSource processExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string? stopReason;
+    private volatile bool recycled;
     private readonly WorkerSandboxSetup? sandbox;
 
-    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, OutputTail stderr, StderrSink sink, int maxMessageSize, string spillTag, WorkerSandboxSetup? sandbox)
+    private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, WorkerStderr stderr, int maxMessageSize, string spillTag, WorkerSandboxSetup? sandbox)
     {
         this.sandbox = sandbox;
         this.streams = streams;
@@ -55,7 +53,6 @@ internal sealed class WorkerConnection
             maxMessageSize,
             size => Stop($"It sent a message of {size} bytes, more than InterpreterOptions.MaxMessageSize ({maxMessageSize}), and was killed."));
         channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason), spillTag);
-        this.sink = sink;
         this.process = process;
         this.endpoint = endpoint;
         this.stderr = stderr;
@@ -63,6 +60,7 @@ internal sealed class WorkerConnection
         Service = rpc.Attach<IWorkerService>();
         ended = DescribeEndAsync();
         process.Exited += (_, _) => OnProcessExited();
+        rpc.Disconnected += OnCallsDisconnected;
         rpc.StartListening();
         if (process.HasExited)
         {
@@ -83,9 +81,12 @@ internal sealed class WorkerConnection
     /// <summary>Why the host killed this worker itself, or <see langword="null"/>.</summary>
     public string? StopReason => stopReason;
 
+    /// <summary>Whether the host killed this worker to recycle it (a cancelled call that would not stop), not for misbehaving.</summary>
+    public bool Recycled => recycled;
+
     /// <summary>Sends each line the worker writes to standard error to <paramref name="write"/> instead of the host's standard error.</summary>
     /// <param name="write">Where the lines go.</param>
-    public void RouteStderr(Action<string> write) => sink.Route(write);
+    public void RouteStderr(Action<string> write) => stderr.Route(write);
 
     /// <summary>Whether the worker process has exited.</summary>
     public bool HasExited => Volatile.Read(ref exitHandled) == 1;
@@ -102,8 +103,7 @@ internal sealed class WorkerConnection
         NamedPipeServerStream[]? accepted = null; // by ConnectionRole
         WorkerStreams? streams = null;
         Process? process = null;
-        var stderr = new OutputTail(StderrTailLines);
-        var sink = new StderrSink();
+        var stderr = new WorkerStderr();
         WorkerSandboxSetup? sandbox = null;
         try
         {
@@ -115,15 +115,8 @@ internal sealed class WorkerConnection
                 StartInfo = WorkerLauncher.Current.CreateStartInfo(arguments, options, sandbox?.Environment()),
                 EnableRaisingEvents = true,
             };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line)
-                {
-                    stderr.Add(line);
-                    sink.Write(line);
-                }
-            };
             await WorkerSpawner.StartAsync(process).ConfigureAwait(false);
+            stderr.Start(process.StandardError.BaseStream);
             sandbox?.Attach(process); // Before the token: the worker runs no user code before it has connected.
             await process.StandardInput.WriteLineAsync(Convert.ToBase64String(token).AsMemory(), cancellationToken).ConfigureAwait(false);
             await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -147,7 +140,7 @@ internal sealed class WorkerConnection
             endpoint.DeleteSocketFile(); // Our worker is connected: nobody else may connect, and nothing is left behind.
             streams = await WorkerStreams.CreateAsync(accepted[(int)ConnectionRole.Calls], accepted[(int)ConnectionRole.ChannelData], startTimeout.Token).ConfigureAwait(false);
             accepted = null; // The streams own them now.
-            return new WorkerConnection(process, endpoint, streams, stderr, sink, options.MaxMessageSize, spillTag, sandbox);
+            return new WorkerConnection(process, endpoint, streams, stderr, options.MaxMessageSize, spillTag, sandbox);
         }
         catch (Exception ex)
         {
@@ -156,6 +149,8 @@ internal sealed class WorkerConnection
             {
                 await WaitForExitQuietlyAsync(process).ConfigureAwait(false);
             }
+
+            ReleaseGroup(process);
 
             sandbox?.Remove();
             process?.Dispose();
@@ -179,6 +174,21 @@ internal sealed class WorkerConnection
         }
     }
 
+    private static void ReleaseGroup(Process? process)
+    {
+        try
+        {
+            if (process is not null)
+            {
+                OrphanReaper.Release(process.Id);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+    }
+
     /// <summary>Waits a little for a killed worker to be gone, so that its cgroups can be removed.</summary>
     private static async Task WaitForExitQuietlyAsync(Process process)
     {
@@ -192,7 +202,7 @@ internal sealed class WorkerConnection
         }
     }
 
-    private static async Task WaitForConnectionOrExitAsync(NamedPipeServerStream pipe, Process process, OutputTail stderr, CancellationToken cancellationToken)
+    private static async Task WaitForConnectionOrExitAsync(NamedPipeServerStream pipe, Process process, WorkerStderr stderr, CancellationToken cancellationToken)
     {
         Task connected = pipe.WaitForConnectionAsync(cancellationToken);
         Task exited = process.WaitForExitAsync(cancellationToken);
@@ -201,7 +211,7 @@ internal sealed class WorkerConnection
             _ = connected.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
             if (process.HasExited)
             {
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await Task.WhenAny(stderr.Completion, Task.Delay(StderrDrainTime, CancellationToken.None)).ConfigureAwait(false);
                 throw CrashedException(0, process, stderr, "It exited before connecting to the host.");
             }
         }
@@ -254,7 +264,7 @@ internal sealed class WorkerConnection
             if (await Task.WhenAny(call, overdue).ConfigureAwait(false) != call)
             {
                 _ = call.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                Stop($"A cancelled call did not stop within {cancellationGracePeriod.TotalSeconds:0.##} s, so its worker was killed and replaced.");
+                Recycle($"A cancelled call did not stop within {cancellationGracePeriod.TotalSeconds:0.##} s, so its worker was killed and replaced.");
                 throw new OperationCanceledException(cancellationToken);
             }
         }
@@ -306,14 +316,62 @@ internal sealed class WorkerConnection
         process.Dispose();
     }
 
-    /// <summary>Kills the worker at once; the died callback then reports it with <paramref name="reason"/>.</summary>
+    /// <summary>
+    /// Kills a worker that broke the protocol or a limit; the died callback then reports it as crashed, with
+    /// <paramref name="reason"/>.
+    /// </summary>
     public void Stop(string reason)
     {
         stopReason ??= reason;
         Kill(process);
 
-        // Report it now rather than when the exit is noticed, so that the very next call already finds the replacement.
+        // Report it now rather than when the exit is noticed, so that the very next call already sees the crash.
         OnExited();
+    }
+
+    /// <summary>Kills a worker that did nothing wrong but must go (a cancelled call that would not stop); the died callback replaces it.</summary>
+    private void Recycle(string reason)
+    {
+        if (stopReason is null)
+        {
+            recycled = true;
+        }
+
+        Stop(reason);
+    }
+
+    /// <summary>
+    /// The calls connection ended. Garbage on it, or a worker that closed it while it runs on, would leave an
+    /// interpreter whose every call fails while its process lives: the worker is ended and reported as crashed.
+    /// </summary>
+    private void OnCallsDisconnected(object? sender, JsonRpcDisconnectedEventArgs e)
+    {
+        if (stopping || HasExited || e.Reason == DisconnectedReason.LocallyDisposed)
+        {
+            return;
+        }
+
+        string reason = $"Its calls connection broke ({e.Reason}: {e.Description}), and it was killed.";
+        if (e.Reason is DisconnectedReason.RemotePartyTerminated or DisconnectedReason.StreamError)
+        {
+            // Usually the worker died and its exit is on the way; a worker that lives on closed the connection itself.
+            _ = StopIfStillRunningAsync(reason);
+            return;
+        }
+
+        Stop(reason);
+    }
+
+    private async Task StopIfStillRunningAsync(string reason)
+    {
+        try
+        {
+            await processExited.Task.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Stop(reason);
+        }
     }
 
     /// <summary>Kills the worker at once without reporting it (the host is exiting).</summary>
@@ -343,16 +401,10 @@ internal sealed class WorkerConnection
 
         // Give the stderr reader a moment for the last lines (the runtime's crash report), but do not wait for the end
         // of stderr itself: a child process the code started may hold it open long after the worker is gone.
-        using var drain = new CancellationTokenSource(StderrDrainTime);
-        try
-        {
-            await process.WaitForExitAsync(drain.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await Task.WhenAny(stderr.Completion, Task.Delay(StderrDrainTime)).ConfigureAwait(false);
 
-        // The worker is gone: its cgroups can be removed, and nobody writes to its temp directory any more.
+        // The worker is gone: so is what it started, its cgroups can be removed, and nobody writes to its temp directory any more.
+        OrphanReaper.Release(ProcessId);
         sandbox?.Remove();
         return CrashedException(Volatile.Read(ref interpreterId), process, stderr, stopReason);
     }
@@ -363,7 +415,7 @@ internal sealed class WorkerConnection
         OnExited();
     }
 
-    private static InterpreterCrashedException CrashedException(long interpreterId, Process process, OutputTail stderr, string? reason)
+    private static InterpreterCrashedException CrashedException(long interpreterId, Process process, WorkerStderr stderr, string? reason)
     {
         int? exitCode = process.HasExited ? process.ExitCode : null;
 
@@ -388,6 +440,12 @@ internal sealed class WorkerConnection
             if (process is { HasExited: false })
             {
                 process.Kill(entireProcessTree: true);
+            }
+
+            // What it started and what left its tree (re-parented when their parent ended) share its process group.
+            if (process is not null)
+            {
+                OrphanReaper.KillGroup(process.Id);
             }
         }
         catch (InvalidOperationException)
@@ -431,33 +489,5 @@ internal sealed class WorkerConnection
     {
         await Task.WhenAny(channels.Reading, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         channels.Close();
-    }
-
-    /// <summary>Where a worker's standard error lines go: the host's standard error until routed elsewhere.</summary>
-    private sealed class StderrSink
-    {
-        private volatile Action<string>? route;
-
-        public void Route(Action<string> write) => route = write;
-
-        public void Write(string line)
-        {
-            try
-            {
-                if (route is { } write)
-                {
-                    write(line);
-                }
-                else
-                {
-                    Console.Error.WriteLine(line);
-                }
-            }
-#pragma warning disable CA1031 // A failing logger must not end the host: the stderr reader would rethrow on a pool thread.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-            }
-        }
     }
 }

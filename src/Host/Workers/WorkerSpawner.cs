@@ -18,7 +18,7 @@ internal static class WorkerSpawner
         return thread;
     });
 
-    /// <summary>Starts <paramref name="process"/> on the spawner thread and begins reading its standard error.</summary>
+    /// <summary>Starts <paramref name="process"/> on the spawner thread.</summary>
     /// <param name="process">The process, configured.</param>
     /// <returns>A task that completes when it has started.</returns>
     public static Task StartAsync(Process process)
@@ -60,7 +60,10 @@ internal static class WorkerSpawner
         {
             WindowsJob.TryAssign(process);
         }
+        else
+        {
+            OrphanReaper.Watch(process.Id);
+        }
 
-        process.BeginErrorReadLine();
     }
 }

@@ -319,9 +319,10 @@ internal static class SpillStore
             throw new IOException($"the spill file '{spilled.FileName}' is a link.");
         }
 
-        SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        SafeFileHandle file = SpillFile.OpenForReading(path);
         try
         {
+            // Only a regular file has the size its item announced (a FIFO or a device reports 0); nothing is read before this.
             if (RandomAccess.GetLength(file) != spilled.Length)
             {
                 throw new IOException($"the spill file '{spilled.FileName}' does not hold the {spilled.Length} bytes its item announced.");

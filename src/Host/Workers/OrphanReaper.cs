@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace ProcIsolates.Workers;
+
+/// <summary>
+/// On Linux and macOS, makes sure nothing a worker started outlives the host, however the host ends (even
+/// <c>kill -9</c>). Each worker leads a process group of its own (it calls <c>setpgid</c> before any user code runs),
+/// so the programs it starts are in that group too. A small <c>/bin/sh</c> started once per host keeps the list of
+/// live groups on its standard input; when that input ends (the host is gone and the kernel closed its end), it sends
+/// SIGKILL to every group, which ends even stopped processes, and deletes the host's spill directory and socket files.
+/// The parent-death signal (SIGKILL, Linux) remains the first way out for the workers themselves.
+/// </summary>
+/// <remarks>
+/// A process that leaves its group on purpose (<c>setsid</c>) escapes this; a sandboxed worker's cgroup holds it
+/// anyway. On Windows the job object (<see cref="WindowsJob"/>) does this work.
+/// </remarks>
+internal static partial class OrphanReaper
+{
+    private const int SigKill = 9;
+
+    // Ignores the signals a terminal sends its foreground group, so that Ctrl-C on the host does not take the reaper
+    // first. A group leaves the list when its worker has been reaped, so a reused process id is never killed later.
+    private const string Script = """
+        trap '' INT HUP TERM QUIT PIPE
+        groups=' '
+        while read -r op id; do
+          case $op in
+            +) groups="$groups$id " ;;
+            -) groups=$(printf '%s' "$groups" | sed "s/ $id / /") ;;
+          esac
+        done
+        for g in $groups; do kill -9 "-$g" 2>/dev/null; done
+        if [ -n "$1" ]; then chmod 700 "$1" 2>/dev/null; rm -rf -- "$1"; fi
+        rm -f -- "$2"/pi-"$3"-*.sock /tmp/pi-"$3"-*.sock
+        """;
+
+    private static readonly Lock Gate = new();
+    private static Process? reaper;
+    private static bool failed;
+
+    /// <summary>Adds a started worker's process group to the list.</summary>
+    /// <param name="processId">The worker's process id, which is its group's id.</param>
+    public static void Watch(int processId) => Send('+', processId);
+
+    /// <summary>Kills what is left of a worker's group now and takes it off the list (the worker has exited or been killed).</summary>
+    /// <param name="processId">The worker's process id.</param>
+    public static void Release(int processId)
+    {
+        KillGroup(processId);
+        Send('-', processId);
+    }
+
+    /// <summary>Sends SIGKILL to the process group led by <paramref name="processId"/>, if there is one.</summary>
+    /// <param name="processId">The group's id.</param>
+    public static void KillGroup(int processId)
+    {
+        if (!OperatingSystem.IsWindows() && processId > 1)
+        {
+            _ = Kill(-processId, SigKill);
+        }
+    }
+
+    private static void Send(char operation, int processId)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            try
+            {
+                if (Started() is { } process)
+                {
+                    process.StandardInput.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{operation} {processId}"));
+                    process.StandardInput.Flush();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                failed = true; // The reaper is gone (someone killed it): the parent-death signal still ends the workers.
+            }
+        }
+    }
+
+    private static Process? Started()
+    {
+        if (reaper is not null || failed)
+        {
+            return reaper;
+        }
+
+        try
+        {
+            var start = new ProcessStartInfo("/bin/sh")
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                ArgumentList =
+                {
+                    "-c", Script, "procisolates-reaper",
+                    Channels.Spill.SpillStore.HostDirectory ?? string.Empty,
+                    Path.GetTempPath().TrimEnd('/'),
+                    Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture),
+                },
+            };
+            reaper = Process.Start(start);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        {
+            failed = true;
+        }
+
+        return reaper;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int processId, int signal);
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Threading.Channels;
+using ProcIsolates.Channels;
+using ProcIsolates.Channels.Spill;
+
+namespace ProcIsolates.Tests.Hostile;
+
+/// <summary>Attacks that run inside a worker, as untrusted code would: they reach the worker's internals by reflection.</summary>
+public static class HostileJobs
+{
+    /// <summary>Writes bytes straight onto the worker's calls connection, behind its JSON-RPC's back.</summary>
+    public static void WriteOnCallsConnection(byte[] bytes, bool thenClose)
+    {
+        var calls = (Stream)WorkerContext("CallsConnection")!;
+        calls.Write(bytes);
+        calls.Flush();
+        if (thenClose)
+        {
+            calls.Dispose();
+        }
+
+        Thread.Sleep(30_000); // The host must not wait for this.
+    }
+
+    /// <summary>
+    /// Sends a channel item that names a spill file the worker made a FIFO: opening a FIFO for reading waits for a
+    /// writer, which never comes.
+    /// </summary>
+    public static bool SendFifoReference(ChannelWriter<byte[]> writer, long number)
+    {
+        string directory = (string)WorkerContext("SpillDirectory")!;
+        string tag = (string)WorkerContext("SpillTag")!;
+        var spilled = new SpilledItem(tag, number, 0x1234_5678, 300_000);
+        using (var mkfifo = Process.Start("mkfifo", Path.Combine(directory, spilled.FileName)))
+        {
+            mkfifo.WaitForExit();
+            if (mkfifo.ExitCode != 0)
+            {
+                throw new InvalidOperationException("mkfifo failed");
+            }
+        }
+
+        return CoreOf(writer).TryWrite(spilled.ToBytes());
+    }
+
+    /// <summary>The descriptors this process has open, each with what it points to.</summary>
+    public static string[] OpenDescriptors() =>
+        Directory.GetFiles("/proc/self/fd").Select(fd =>
+        {
+            try
+            {
+                return Path.GetFileName(fd) + " " + (new FileInfo(fd).LinkTarget ?? string.Empty);
+            }
+            catch (IOException)
+            {
+                return Path.GetFileName(fd);
+            }
+        }).ToArray();
+
+    /// <summary>Writes <paramref name="mebibytes"/> MiB to the worker's standard error, straight to the descriptor.</summary>
+    /// <param name="mebibytes">How much.</param>
+    /// <param name="lineLength">Bytes per line, newline included; 0 for no newline at all.</param>
+    public static int FloodStderr(int mebibytes, int lineLength)
+    {
+        byte[] chunk = new byte[1024 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        if (lineLength > 0)
+        {
+            for (int i = lineLength - 1; i < chunk.Length; i += lineLength)
+            {
+                chunk[i] = (byte)'\n';
+            }
+        }
+
+        using Stream stderr = Console.OpenStandardError();
+        for (int i = 0; i < mebibytes; i++)
+        {
+            stderr.Write(chunk);
+        }
+
+        stderr.Flush();
+        return mebibytes;
+    }
+
+    private static IChannelCore CoreOf<T>(ChannelWriter<T> writer) =>
+        (IChannelCore)writer.GetType().GetFields(BindingFlags.NonPublic | BindingFlags.Instance).Single(f => f.FieldType == typeof(IChannelCore)).GetValue(writer)!;
+
+    private static object? WorkerContext(string property) =>
+        Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker", throwOnError: true)!.GetProperty(property)!.GetValue(null);
+}
