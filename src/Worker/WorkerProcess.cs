@@ -83,8 +83,8 @@ internal static class WorkerProcess
         try
         {
             using var connectTimeout = new CancellationTokenSource(ConnectTimeout);
-            calls = await ConnectAsync(arguments.PipeName, token, ConnectionRole.Calls, connectTimeout.Token).ConfigureAwait(false);
-            channelData = await ConnectAsync(arguments.PipeName, token, ConnectionRole.ChannelData, connectTimeout.Token).ConfigureAwait(false);
+            calls = await ConnectAsync(arguments.PipeName, token, ConnectionRole.Calls, arguments.ParentProcessId, connectTimeout.Token).ConfigureAwait(false);
+            channelData = await ConnectAsync(arguments.PipeName, token, ConnectionRole.ChannelData, arguments.ParentProcessId, connectTimeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or UnauthorizedAccessException or TimeoutException)
         {
@@ -135,12 +135,19 @@ internal static class WorkerProcess
         return 0;
     }
 
-    private static async Task<NamedPipeClientStream> ConnectAsync(string pipeName, byte[] token, ConnectionRole role, CancellationToken cancellationToken)
+    private static async Task<NamedPipeClientStream> ConnectAsync(string pipeName, byte[] token, ConnectionRole role, int hostProcessId, CancellationToken cancellationToken)
     {
         var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         try
         {
             await pipe.ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+            // The token goes only to the host: whoever renamed the socket and listens in its place does not get it.
+            if (PeerProcess.IdOf(pipe) is { } server && server != hostProcessId)
+            {
+                throw new UnauthorizedAccessException($"The socket '{pipeName}' is held by process {server}, not by the host ({hostProcessId}).");
+            }
+
             await Handshake.ClientAsync(pipe, token, role, cancellationToken).ConfigureAwait(false);
             return pipe;
         }

@@ -126,7 +126,7 @@ internal sealed class WorkerConnection
             try
             {
                 accepted = await WorkerListener.AcceptAsync(
-                    endpoint, token, (pipe, cancel) => WaitForConnectionOrExitAsync(pipe, process, stderr, cancel), startTimeout.Token).ConfigureAwait(false);
+                    endpoint, token, process.Id, (pipe, cancel) => WaitForConnectionOrExitAsync(pipe, process, stderr, cancel), startTimeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -22,12 +22,13 @@ internal static class WorkerListener
     /// <summary>Listens until the worker has opened all its connections.</summary>
     /// <param name="endpoint">The worker's endpoint.</param>
     /// <param name="token">The token the worker was given.</param>
+    /// <param name="workerProcessId">The worker's process id: a peer that the system says is another process is dropped without counting as an attempt.</param>
     /// <param name="waitForConnection">Waits for a peer on a listener; throws if the worker exits meanwhile.</param>
     /// <param name="cancellationToken">Ends the wait (the start's deadline).</param>
     /// <returns>The connections, indexed by <see cref="ConnectionRole"/>; the caller owns them.</returns>
     /// <exception cref="HandshakeException">Peers failed <see cref="MaxConnectAttempts"/> times.</exception>
     public static async Task<NamedPipeServerStream[]> AcceptAsync(
-        PipeEndpoint endpoint, byte[] token, Func<NamedPipeServerStream, CancellationToken, Task> waitForConnection, CancellationToken cancellationToken)
+        PipeEndpoint endpoint, byte[] token, int workerProcessId, Func<NamedPipeServerStream, CancellationToken, Task> waitForConnection, CancellationToken cancellationToken)
     {
         var accepted = new NamedPipeServerStream?[ConnectionCount];
         NamedPipeServerStream? listener = null;
@@ -43,8 +44,23 @@ internal static class WorkerListener
                 try
                 {
                     await waitForConnection(current, cancellationToken).ConfigureAwait(false);
+                    int? peer = PeerProcess.IdOf(current);
+                    if (peer is { } other && other != workerProcessId)
+                    {
+                        // Not our worker, as the system tells: dropped before it can say anything, and not counted, so
+                        // that intruders cannot use up the worker's attempts.
+                        listener = await ReplaceAsync(endpoint, current).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    // Our worker, once the system vouches for it, has the whole start deadline: a worker starved of
+                    // CPU may take long to greet. A peer the system cannot name gets a short one.
                     using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    handshakeTimeout.CancelAfter(HandshakeTimeout);
+                    if (peer is null)
+                    {
+                        handshakeTimeout.CancelAfter(HandshakeTimeout);
+                    }
+
                     ConnectionRole role = await Handshake.ServerAsync(current, token, handshakeTimeout.Token).ConfigureAwait(false);
                     if (accepted[(int)role] is not null)
                     {
@@ -64,14 +80,7 @@ internal static class WorkerListener
                     // queued on it keeps its place (on Unix, closing the last instance resets the queue).
                     NamedPipeServerStream failed = listener;
                     listener = null;
-                    try
-                    {
-                        listener = Listen(endpoint, firstInstance: false);
-                    }
-                    finally
-                    {
-                        await failed.DisposeAsync().ConfigureAwait(false);
-                    }
+                    listener = await ReplaceAsync(endpoint, failed).ConfigureAwait(false);
                 }
             }
 
@@ -88,6 +97,19 @@ internal static class WorkerListener
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Listens again, then drops <paramref name="failed"/> (in this order: see the caller).</summary>
+    private static async Task<NamedPipeServerStream> ReplaceAsync(PipeEndpoint endpoint, NamedPipeServerStream failed)
+    {
+        try
+        {
+            return Listen(endpoint, firstInstance: false);
+        }
+        finally
+        {
+            await failed.DisposeAsync().ConfigureAwait(false);
         }
     }
 
