@@ -23,6 +23,11 @@ internal sealed class WorkerConnection
     /// <summary>How long after the exit the last stderr lines may take to arrive.</summary>
     private static readonly TimeSpan StderrDrainTime = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>How many workers may be starting at once (spawned, not yet connected).</summary>
+    internal static readonly int MaxConcurrentStarts = Math.Max(2, Environment.ProcessorCount);
+
+    private static readonly SemaphoreSlim ColdStarts = new(MaxConcurrentStarts);
+
     private static long lastWorkerNumber;
 
     private readonly Process process;
@@ -96,6 +101,21 @@ internal sealed class WorkerConnection
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The connected worker.</returns>
     public static async Task<WorkerConnection> StartAsync(InterpreterOptions options, CancellationToken cancellationToken)
+    {
+        // A cold start is mostly the worker's JIT: started all at once, 64 workers on 2 cores each got 1/32 of a core
+        // and missed their deadlines. A few at a time, the rest queued; the start deadline counts from the spawn.
+        await ColdStarts.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await StartNowAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ColdStarts.Release();
+        }
+    }
+
+    private static async Task<WorkerConnection> StartNowAsync(InterpreterOptions options, CancellationToken cancellationToken)
     {
         long workerNumber = Interlocked.Increment(ref lastWorkerNumber);
         PipeEndpoint endpoint = PipeEndpoint.Create(workerNumber);
