@@ -266,7 +266,7 @@ public sealed class Interpreter : IAsyncDisposable
             try
             {
                 ready = await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
-                await ready.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+                await ready.InitializeAsync(Id, OnWorkerDied, options.Budgets, cancellationToken).ConfigureAwait(false);
                 RouteStderr(ready);
                 return ready;
             }
@@ -288,7 +288,7 @@ public sealed class Interpreter : IAsyncDisposable
         WorkerConnection connection = await WorkerConnection.StartAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            await connection.InitializeAsync(Id, OnWorkerDied, cancellationToken).ConfigureAwait(false);
+            await connection.InitializeAsync(Id, OnWorkerDied, options.Budgets, cancellationToken).ConfigureAwait(false);
             RouteStderr(connection);
             return connection;
         }

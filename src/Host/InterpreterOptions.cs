@@ -25,6 +25,12 @@ public sealed class InterpreterOptions
     /// </summary>
     public SandboxOptions Sandbox { get; init; } = SandboxOptions.None;
 
+    /// <summary>
+    /// How much the worker may make the host hold for it (unsent channel data, channels created) before it is killed
+    /// and reported crashed: <see cref="WorkerBudgets.Default"/> unless set.
+    /// </summary>
+    public WorkerBudgets Budgets { get; init; } = WorkerBudgets.Default;
+
     /// <summary>How long the worker may take to start and connect; 30 seconds by default.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -284,10 +290,11 @@ public sealed class InterpreterOptions
         }
 
         Sandbox.Validate();
+        Budgets.Validate();
         if (Isolation != Isolation.Process && SetsProcessOptions)
         {
             throw new ArgumentException(
-                $"InterpreterOptions.Isolation is {Isolation}, which runs code in this process: MemoryLimit, Environment, SecretEnvironmentVariables, WorkingDirectory and the garbage collector and JIT options need Isolation.Process.",
+                $"InterpreterOptions.Isolation is {Isolation}, which runs code in this process: MemoryLimit, Environment, SecretEnvironmentVariables, WorkingDirectory, EnableDiagnostics and the garbage collector and JIT options need Isolation.Process.",
                 nameof(Isolation));
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using ProcIsolates.Protocol.Channels;
 
@@ -10,13 +11,34 @@ namespace ProcIsolates.Channels;
 internal sealed class FrameOutput
 {
     private readonly PipeWriter writer;
+    private readonly CountingWriter counted;
     private readonly Lock gate = new();
     private bool dirty;
     private bool flushing;
     private bool broken;
     private long sent;
+    private long maxUnsentBytes = long.MaxValue;
+    private long unsentBytes;
+    private Action<long>? onOverflow;
 
-    public FrameOutput(PipeWriter writer) => this.writer = writer;
+    public FrameOutput(PipeWriter writer)
+    {
+        this.writer = writer;
+        counted = new CountingWriter(this);
+    }
+
+    /// <summary>
+    /// Bounds what may wait unsent (written, not yet flushed: a flush waits while the peer does not read). Beyond it
+    /// the output breaks and <paramref name="overflow"/> is told, on a pool thread, how many bytes were waiting.
+    /// </summary>
+    public void Bound(long maxUnsent, Action<long> overflow)
+    {
+        lock (gate)
+        {
+            maxUnsentBytes = maxUnsent;
+            onOverflow = overflow;
+        }
+    }
 
     /// <summary>How many frames have been queued so far (dropped ones included: the reader stops counting with the stream).</summary>
     public long SentFrames => Interlocked.Read(ref sent);
@@ -34,7 +56,7 @@ internal sealed class FrameOutput
 
             try
             {
-                frame.WriteTo(writer);
+                frame.WriteTo(counted);
             }
             catch (InvalidOperationException)
             {
@@ -43,6 +65,15 @@ internal sealed class FrameOutput
             }
 
             dirty = true;
+            if (unsentBytes > maxUnsentBytes && onOverflow is { } overflow)
+            {
+                // Later frames are dropped; the session owner kills the worker (not under this lock, nor the caller's).
+                broken = true;
+                long unsent = unsentBytes;
+                ThreadPool.QueueUserWorkItem(static state => state.overflow(state.unsent), (overflow, unsent), preferLocal: false);
+                return;
+            }
+
             if (!flushing)
             {
                 flushing = true;
@@ -76,6 +107,7 @@ internal sealed class FrameOutput
                     }
 
                     dirty = false;
+                    unsentBytes = 0; // What is written while this flush waits for the peer counts towards the bound.
                     flush = writer.FlushAsync();
                 }
 
@@ -95,5 +127,19 @@ internal sealed class FrameOutput
                 flushing = false;
             }
         }
+    }
+
+    /// <summary>Counts the bytes frames are written as (the channel's writer cannot tell its unflushed bytes).</summary>
+    private sealed class CountingWriter(FrameOutput owner) : IBufferWriter<byte>
+    {
+        public void Advance(int count)
+        {
+            owner.unsentBytes += count; // Under the owner's lock: frames are written in Send only.
+            owner.writer.Advance(count);
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => owner.writer.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => owner.writer.GetSpan(sizeHint);
     }
 }

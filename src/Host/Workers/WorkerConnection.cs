@@ -241,11 +241,13 @@ internal sealed class WorkerConnection
 
     /// <summary>Makes the worker interpreter <paramref name="id"/>.</summary>
     /// <param name="id">The interpreter id.</param>
+    /// <param name="budgets">What the worker may make the host hold.</param>
     /// <param name="died">Called once if the worker later exits without being asked to (crashed, or killed by <see cref="Stop"/>).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when the worker has taken the id.</returns>
-    public async Task InitializeAsync(long id, Action<WorkerConnection> died, CancellationToken cancellationToken)
+    public async Task InitializeAsync(long id, Action<WorkerConnection> died, WorkerBudgets budgets, CancellationToken cancellationToken)
     {
+        channels.Budgets = budgets;
         Interlocked.Exchange(ref interpreterId, id);
         Volatile.Write(ref onDied, died);
         await InvokeAsync((service, token) => service.InitializeAsync(new InitializeRequest { InterpreterId = id }, token), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);

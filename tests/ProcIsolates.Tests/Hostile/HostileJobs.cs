@@ -44,6 +44,30 @@ public static class HostileJobs
         return CoreOf(writer).TryWrite(spilled.ToBytes());
     }
 
+    /// <summary>
+    /// Stops reading its channel stream, then asks for the channel's items and gives them back, again and again: each
+    /// small request is answered with megabytes the host cannot send.
+    /// </summary>
+    public static async Task<int> DemandWithoutReading(ChannelReader<byte[]> reader, long channel, int items, int rounds)
+    {
+        _ = reader.CanCount; // The reader end is attached: the broker serves this worker's demands.
+        var pipe = (System.IO.Pipelines.IDuplexPipe)WorkerContext("ChannelData")!;
+        await pipe.Input.CompleteAsync();
+        for (int i = 0; i < rounds; i++)
+        {
+            new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.Demand, Channel = channel, A = items, B = 1_000_000 + i }.WriteTo(pipe.Output);
+            new ProcIsolates.Protocol.Channels.ChannelFrame { Op = ProcIsolates.Protocol.Channels.ChannelOp.ReturnUnread, Channel = channel, A = items }.WriteTo(pipe.Output);
+            if (i % 16 == 0)
+            {
+                await pipe.Output.FlushAsync();
+            }
+        }
+
+        await pipe.Output.FlushAsync();
+        Thread.Sleep(30_000);
+        return rounds;
+    }
+
     /// <summary>The descriptors this process has open, each with what it points to.</summary>
     public static string[] OpenDescriptors() =>
         Directory.GetFiles("/proc/self/fd").Select(fd =>

@@ -18,6 +18,8 @@ internal sealed class BrokerSession
     private readonly Lock gate = new();
     private readonly Lock processing = new();
     private int closed;
+    private int channelsCreated;
+    private volatile WorkerBudgets budgets = WorkerBudgets.Default;
 
     /// <summary>Starts serving a worker's channel-data stream.</summary>
     /// <param name="pipe">The stream.</param>
@@ -29,7 +31,23 @@ internal sealed class BrokerSession
         this.onViolation = onViolation;
         this.spillTag = spillTag;
         output = new FrameOutput(pipe.Output);
+        Budgets = WorkerBudgets.Default;
         Reading = Task.Run(ReadAsync);
+    }
+
+    /// <summary>What the worker may make the host hold; set when a spare becomes an interpreter with its own options.</summary>
+    public WorkerBudgets Budgets
+    {
+        get => budgets;
+        set
+        {
+            budgets = value;
+            output.Bound(value.MaxUnsentChannelBytes, unsent =>
+            {
+                Close();
+                onViolation($"It left {unsent} bytes of channel data unread, more than InterpreterOptions.Budgets.MaxUnsentChannelBytes ({value.MaxUnsentChannelBytes}).");
+            });
+        }
     }
 
     /// <summary>Completes when the stream has ended and the session is closed.</summary>
@@ -148,6 +166,11 @@ internal sealed class BrokerSession
 
         if (frame.Op == ChannelOp.Create)
         {
+            if (++channelsCreated > budgets.MaxChannelsCreated)
+            {
+                throw new ChannelProtocolException($"It created more than InterpreterOptions.Budgets.MaxChannelsCreated ({budgets.MaxChannelsCreated}) channels.");
+            }
+
             int? capacity = frame.A == ChannelHandle.Unbounded ? null : checked((int)frame.A);
             if (capacity is < 0)
             {

@@ -1,0 +1,36 @@
+namespace ProcIsolates;
+
+/// <summary>
+/// How much a worker may make the host hold for it, beyond which the worker is killed and its interpreter reported
+/// crashed (<see cref="InterpreterCrashedException"/> and <see cref="Interpreter.Crashed"/>, with the budget named).
+/// The defaults are far above what a working program needs; lower them for code you do not trust, raise them if a
+/// legitimate workload meets them. Set per interpreter with <see cref="InterpreterOptions.Budgets"/>.
+/// </summary>
+public sealed record WorkerBudgets
+{
+    /// <summary>The defaults: 64 MiB of unsent channel frames, 100,000 channels created.</summary>
+    public static WorkerBudgets Default { get; } = new();
+
+    /// <summary>
+    /// The most channel data (items delivered to it, answers) the host may hold unsent because the worker does not
+    /// read its channel stream: 64 MiB by default. A worker that reads normally holds at most its flow-control window
+    /// (4 MiB); one that asks for items again and again without reading them would otherwise grow the host without end.
+    /// </summary>
+    public long MaxUnsentChannelBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>How many channels the worker may create over its life: 100,000 by default.</summary>
+    public int MaxChannelsCreated { get; init; } = 100_000;
+
+    internal void Validate()
+    {
+        if (MaxUnsentChannelBytes < 8L * 1024 * 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxUnsentChannelBytes, "WorkerBudgets.MaxUnsentChannelBytes is at least 8 MiB: twice the channel stream's flow-control window.");
+        }
+
+        if (MaxChannelsCreated < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxChannelsCreated, "WorkerBudgets.MaxChannelsCreated cannot be negative.");
+        }
+    }
+}
