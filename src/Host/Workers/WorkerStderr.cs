@@ -121,6 +121,14 @@ internal sealed class WorkerStderr
     {
         while (!bytes.IsEmpty)
         {
+            if (lineLength == 0 && !lineCut && !HasAllowance() && bytes.LastIndexOf((byte)'\n') is int last and >= 0)
+            {
+                // Over the rate: the whole lines of this read are only counted (vectorized), not assembled one by one.
+                notPassedOn += bytes[..(last + 1)].Count((byte)'\n');
+                bytes = bytes[(last + 1)..];
+                continue;
+            }
+
             int end = bytes.IndexOf((byte)'\n');
             ReadOnlySpan<byte> piece = end < 0 ? bytes : bytes[..end];
             int room = MaxLineBytes - lineLength;
@@ -159,6 +167,25 @@ internal sealed class WorkerStderr
         Write(cut ? text + CutMark : text);
     }
 
+    /// <summary>Whether a line may be passed on now (refills the bucket if it is empty); takes nothing.</summary>
+    private bool HasAllowance()
+    {
+        if (allowance >= 1)
+        {
+            return true;
+        }
+
+        Refill();
+        return allowance >= 1;
+    }
+
+    private void Refill()
+    {
+        long now = clock.ElapsedTicks;
+        allowance = Math.Min(2 * LinesPerSecond, allowance + ((now - lastRefillTicks) * LinesPerSecond / (double)Stopwatch.Frequency));
+        lastRefillTicks = now;
+    }
+
     /// <summary>A token bucket: <see cref="LinesPerSecond"/> refilled each second, twice that at most.</summary>
     private bool TakeAllowance()
     {
@@ -170,9 +197,7 @@ internal sealed class WorkerStderr
                 return false;
             }
 
-            long now = clock.ElapsedTicks;
-            allowance = Math.Min(2 * LinesPerSecond, allowance + ((now - lastRefillTicks) * LinesPerSecond / (double)Stopwatch.Frequency));
-            lastRefillTicks = now;
+            Refill();
             if (allowance < 1)
             {
                 return false;

@@ -58,6 +58,7 @@ public sealed class ConnectionTheftTests
         start.ArgumentList.Add($"pi-{Environment.ProcessId:x}-");
         start.ArgumentList.Add(log);
         using Process relay = Process.Start(start)!;
+        string? relayed = null;
         try
         {
             Assert.Equal("watching", await relay.StandardOutput.ReadLineAsync().WaitAsync(Bound));
@@ -71,7 +72,9 @@ public sealed class ConnectionTheftTests
                 Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
             });
 
-            Assert.StartsWith("relaying", await relaying.WaitAsync(Bound), StringComparison.Ordinal);
+            string? line = await relaying.WaitAsync(Bound);
+            Assert.StartsWith("relaying ", line, StringComparison.Ordinal);
+            relayed = line!["relaying ".Length..];
             Assert.Equal("accepted", await relay.StandardOutput.ReadLineAsync().WaitAsync(Bound)); // The worker did connect to it.
             Assert.IsAssignableFrom<InterpreterException>(failure); // "exited before connecting to the host"
             Assert.False(File.Exists(log) && new FileInfo(log).Length > 0, "the worker sent its greeting to the relay");
@@ -89,6 +92,12 @@ public sealed class ConnectionTheftTests
             }
 
             File.Delete(log);
+            if (relayed is not null)
+            {
+                // The relay's socket and the host's, renamed: the host cannot know of either.
+                File.Delete(relayed);
+                File.Delete(relayed + ".real");
+            }
         }
     }
 

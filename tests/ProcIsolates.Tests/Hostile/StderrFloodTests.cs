@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 
 namespace ProcIsolates.Tests.Hostile;
 
@@ -7,7 +8,7 @@ namespace ProcIsolates.Tests.Hostile;
 /// second, and keeps a tail bounded in bytes. Serial: the figures are the whole test process's.
 /// </summary>
 [Collection(nameof(Serial))]
-public sealed class StderrFloodTests
+public sealed class StderrFloodTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
@@ -24,6 +25,7 @@ public sealed class StderrFloodTests
         await flood.CallAsync(() => HostileJobs.FloodStderr(0, 0));
         await flood.CloseAsync();
         string line = await WaitForStderrLineAsync(logs, l => l.StartsWith("xxxx", StringComparison.Ordinal));
+        output.WriteLine($"600 MiB without a newline: host peak growth {growth >> 20} MiB");
         Assert.Equal(4096 + " …[line cut]".Length, line.Length);
         Assert.True(growth < 128L << 20, $"the host grew by {growth >> 20} MiB");
         Assert.Equal(3, await bystander.CallAsync(() => TestMethods.Add(1, 2)));
@@ -40,6 +42,7 @@ public sealed class StderrFloodTests
         await flood.CloseAsync(); // The end of its stderr: the count of lines not passed on is reported.
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - before;
 
+        output.WriteLine($"400 MiB of 16-byte lines: host CPU {cpu.TotalSeconds:0.00} s, peak growth {growth >> 20} MiB");
         string notice = await WaitForStderrLineAsync(logs, l => l.Contains("were not passed on", StringComparison.Ordinal));
         long passedOn = logs.Entries.Count(e => e.EventId.Id == 2);
         Assert.True(passedOn < 26_214_400, "most of the 26 million lines should have been dropped");

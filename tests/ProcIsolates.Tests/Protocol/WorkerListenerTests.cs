@@ -55,7 +55,7 @@ public sealed class WorkerListenerTests
         MethodInfo accept = typeof(Interpreters).Assembly.GetType("ProcIsolates.Workers.WorkerListener", throwOnError: true)!
             .GetMethod("AcceptAsync", BindingFlags.Public | BindingFlags.Static)!;
         Func<NamedPipeServerStream, CancellationToken, Task> waitForConnection = (pipe, token) => pipe.WaitForConnectionAsync(token);
-        return (Task<NamedPipeServerStream[]>)accept.Invoke(null, [endpoint, token, waitForConnection, cancellationToken])!;
+        return (Task<NamedPipeServerStream[]>)accept.Invoke(null, [endpoint, token, Environment.ProcessId, waitForConnection, cancellationToken])!; // This process plays the worker.
     }
 
     private static async Task<NamedPipeClientStream> ConnectAsync(PipeEndpoint endpoint, byte[] token, ConnectionRole role, CancellationToken cancellationToken)
