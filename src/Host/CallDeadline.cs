@@ -35,6 +35,21 @@ internal sealed class CallDeadline : IDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when the time is up (never without a time limit), so that the caller gets its
+    /// <see cref="TimeoutException"/> at <see cref="InterpreterOptions.CallTimeout"/>, not when code that ignores its
+    /// token is killed after the grace period.
+    /// </summary>
+    public Task Expired => source is null
+        ? Task.Delay(Timeout.Infinite, callerToken)
+        : Task.Delay(Timeout.Infinite, source.Token);
+
+    /// <summary>Whether the time is up (and the caller did not cancel).</summary>
+    public bool HasExpired => source is { IsCancellationRequested: true } && !callerToken.IsCancellationRequested;
+
+    /// <summary>Whether there is a time limit at all.</summary>
+    public bool IsLimited => source is not null;
+
     public static CallDeadline Start(TimeSpan? timeout, CancellationToken callerToken) => new(timeout, callerToken);
 
     /// <summary>Whether <paramref name="exception"/> means the time ran out (rather than the caller cancelling).</summary>

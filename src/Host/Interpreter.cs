@@ -394,7 +394,20 @@ public sealed class Interpreter : IAsyncDisposable
 
             WorkerConnection connection = await CurrentWorkerAsync(deadline.CallerToken).ConfigureAwait(false);
             deadline.Arm();
-            return await connection.InvokeAsync((service, token) => send(service, connection, token), options.CancellationGracePeriod, cancellationToken).ConfigureAwait(false);
+            Task<TReply> call = connection.InvokeAsync((service, token) => send(service, connection, token), options.CancellationGracePeriod, cancellationToken);
+            if (deadline.IsLimited && !call.IsCompleted)
+            {
+                // At CallTimeout the caller has its answer; code that ignores its token keeps the worker until the grace
+                // period ends, then the worker is killed and replaced in the background (WorkerConnection.InvokeAsync).
+                Task expired = deadline.Expired;
+                if (await Task.WhenAny(call, expired).ConfigureAwait(false) != call && deadline.HasExpired)
+                {
+                    _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    throw new OperationCanceledException(cancellationToken); // Becomes TimeoutException in RunOperationAsync.
+                }
+            }
+
+            return await call.ConfigureAwait(false);
         }
         finally
         {

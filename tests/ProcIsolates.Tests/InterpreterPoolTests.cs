@@ -89,6 +89,30 @@ public sealed class InterpreterPoolTests
     }
 
     [Fact]
+    public async Task A_pool_never_holds_more_than_MaxInterpreters_while_it_warms_up_and_serves_at_once()
+    {
+        // Operations arrive while the two warm-up interpreters are still starting: they wait for them.
+        await using var pool = new InterpreterPool(new InterpreterPoolOptions { MinInterpreters = 2, MaxInterpreters = 2 });
+        int[] pids = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => pool.CallAsync(() => TestMethods.SleepThenProcessId(50))));
+        Assert.Equal(2, pool.Count);
+        Assert.True(pids.Distinct().Count() <= 2, $"{pids.Distinct().Count()} workers served a pool of at most 2");
+        Assert.Equal(2, Interpreters.ListAll().Count(i => pids.Contains(i.ProcessId)));
+    }
+
+    [Fact]
+    public async Task A_member_that_crashed_is_never_handed_out_again()
+    {
+        await using var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = 1 });
+        int first = await pool.CallAsync(() => TestMethods.SleepThenProcessId(0));
+        await Assert.ThrowsAsync<InterpreterCrashedException>(() => pool.CallAsync(() => TestMethods.FailFast("the pool's member dies")));
+
+        // At once, before the crash is even reported on the interpreter: a fresh one serves the next operation.
+        int next = await pool.CallAsync(() => TestMethods.SleepThenProcessId(0));
+        Assert.NotEqual(first, next);
+        Assert.Equal(1, pool.Count);
+    }
+
+    [Fact]
     public async Task Closing_waits_for_running_work_then_refuses_new_work()
     {
         var pool = new InterpreterPool(new InterpreterPoolOptions { MaxInterpreters = 1 });

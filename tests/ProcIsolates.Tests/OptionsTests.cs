@@ -111,10 +111,28 @@ public sealed class OptionsTests
         Assert.Contains("CallTimeout", cooperative.Message, StringComparison.Ordinal);
         Assert.Equal(pid, interpreter.ProcessId);
 
-        // Code that does not gets its worker replaced.
+        // Code that does not gets its worker replaced, in the background once the grace period is over.
         await Assert.ThrowsAsync<TimeoutException>(() => interpreter.CallAsync(() => TestMethods.SleepBlocking(10_000)));
+        await LifecycleTests.WaitUntilAsync(() => interpreter.ProcessId != pid && interpreter.State == InterpreterState.Idle);
         Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
-        Assert.NotEqual(pid, interpreter.ProcessId);
+    }
+
+    [Fact]
+    public async Task CallTimeout_throws_at_the_timeout_not_after_the_grace_period()
+    {
+        await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions
+        {
+            CallTimeout = TimeSpan.FromMilliseconds(300),
+            CancellationGracePeriod = TimeSpan.FromSeconds(30),
+        });
+        int pid = interpreter.ProcessId;
+
+        // The code ignores its token: the caller still has its answer at CallTimeout, while the worker, whose grace
+        // period runs for 30 s more, is still the same process.
+        await Assert.ThrowsAsync<TimeoutException>(() => interpreter.CallAsync(() => TestMethods.SleepBlocking(20_000)).WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(pid, interpreter.ProcessId);
+        Assert.True(Processes.IsAlive(pid));
+        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2))); // The worker serves other calls meanwhile.
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
+using System.Threading.Channels;
 
 namespace ProcIsolates;
 
@@ -8,11 +9,17 @@ namespace ProcIsolates;
 /// <c>InterpreterPoolExecutor</c>: at most <see cref="InterpreterPoolOptions.MaxInterpreters"/> operations run at once,
 /// each in an interpreter of its own. A crashed interpreter fails only its own operation and is replaced.
 /// </summary>
+/// <remarks>
+/// The pool never holds more than <see cref="InterpreterPoolOptions.MaxInterpreters"/> interpreters, started or
+/// starting: an operation that finds none idle starts one only if that bound allows, and otherwise waits for one to be
+/// returned (or replaced). An interpreter whose operation failed with <see cref="InterpreterCrashedException"/> is never
+/// handed out again.
+/// </remarks>
 public sealed class InterpreterPool : IAsyncDisposable
 {
     private readonly InterpreterPoolOptions options;
     private readonly SemaphoreSlim slots;
-    private readonly ConcurrentQueue<Member> idle = new();
+    private readonly Channel<Member> idle = Channel.CreateUnbounded<Member>();
     private readonly ConcurrentDictionary<Interpreter, Member> members = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,6 +30,12 @@ public sealed class InterpreterPool : IAsyncDisposable
     private int running;
     private bool closed;
 
+    /// <summary>Interpreters held or being started; never more than MaxInterpreters (under <see cref="gate"/>).</summary>
+    private int population;
+
+    /// <summary>Operations waiting for an idle interpreter because the pool is full.</summary>
+    private int waiting;
+
     /// <summary>Initializes a new pool and starts its <see cref="InterpreterPoolOptions.MinInterpreters"/> in the background.</summary>
     /// <param name="options">Sizes and settings; defaults when <see langword="null"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid.</exception>
@@ -31,6 +44,7 @@ public sealed class InterpreterPool : IAsyncDisposable
         this.options = options ?? new InterpreterPoolOptions();
         this.options.Validate();
         slots = new SemaphoreSlim(this.options.MaxInterpreters, this.options.MaxInterpreters);
+        population = this.options.MinInterpreters;
         warmUp = this.options.MinInterpreters == 0 ? Task.CompletedTask : StartMinimumAsync();
     }
 
@@ -134,6 +148,11 @@ public sealed class InterpreterPool : IAsyncDisposable
                 member = await RentAsync(linked.Token).ConfigureAwait(false);
                 return await operation(member.Interpreter, linked.Token).ConfigureAwait(false);
             }
+            catch (InterpreterCrashedException) when (member is not null)
+            {
+                member.Crashed = true; // Its state may not say so yet: the crash is reported a moment later.
+                throw;
+            }
             finally
             {
                 if (member is not null)
@@ -158,17 +177,79 @@ public sealed class InterpreterPool : IAsyncDisposable
 
     private async Task<Member> RentAsync(CancellationToken cancellationToken)
     {
-        while (idle.TryDequeue(out Member? member))
+        while (true)
         {
-            if (member.IsUsable)
+            while (idle.Reader.TryRead(out Member? member))
             {
-                return member;
+                if (member.IsUsable)
+                {
+                    return member;
+                }
+
+                Drop(member);
             }
 
-            Drop(member);
-        }
+            if (TryReserve())
+            {
+                return await StartReservedAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-        return await StartMemberAsync(cancellationToken).ConfigureAwait(false);
+            // Full: one is busy or starting for each slot taken; wait for one to come back (or be replaced, see Drop).
+            Interlocked.Increment(ref waiting);
+            Member returned;
+            try
+            {
+                returned = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref waiting);
+            }
+
+            if (returned.IsUsable)
+            {
+                return returned;
+            }
+
+            Drop(returned);
+        }
+    }
+
+    /// <summary>Takes a place for one more interpreter, if the pool has room.</summary>
+    private bool TryReserve()
+    {
+        lock (gate)
+        {
+            if (population >= options.MaxInterpreters)
+            {
+                return false;
+            }
+
+            population++;
+            return true;
+        }
+    }
+
+    private void Unreserve()
+    {
+        lock (gate)
+        {
+            population--;
+        }
+    }
+
+    /// <summary>Starts an interpreter in a place already reserved; gives the place back if the start fails.</summary>
+    private async Task<Member> StartReservedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await StartMemberAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Unreserve();
+            throw;
+        }
     }
 
     private void Return(Member member)
@@ -180,18 +261,25 @@ public sealed class InterpreterPool : IAsyncDisposable
             return;
         }
 
-        idle.Enqueue(member);
+        idle.Writer.TryWrite(member);
     }
 
     private void Drop(Member member)
     {
         if (members.TryRemove(member.Interpreter, out _))
         {
+            Unreserve();
             Track(member.Interpreter.CloseAsync());
         }
 
-        // Keep the minimum alive: replace what was dropped, in the background.
-        if (!closed && members.Count < options.MinInterpreters)
+        // Keep the minimum alive, and serve operations waiting in a full pool: replace what was dropped, in the background.
+        bool needed;
+        lock (gate)
+        {
+            needed = !closed && (population < options.MinInterpreters || Volatile.Read(ref waiting) > 0);
+        }
+
+        if (needed && TryReserve())
         {
             Track(ReplenishAsync());
         }
@@ -211,15 +299,19 @@ public sealed class InterpreterPool : IAsyncDisposable
     {
         try
         {
-            Member member = await StartMemberAsync(stopping.Token).ConfigureAwait(false);
+            Member member = await StartReservedAsync(stopping.Token).ConfigureAwait(false);
             if (closed)
             {
-                members.TryRemove(member.Interpreter, out _);
+                if (members.TryRemove(member.Interpreter, out _))
+                {
+                    Unreserve();
+                }
+
                 await member.Interpreter.CloseAsync(CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
-            idle.Enqueue(member);
+            idle.Writer.TryWrite(member);
         }
 #pragma warning disable CA1031 // Any failure here (the initializer's too) is met again by the next operation, which reports it.
         catch (Exception)
@@ -228,8 +320,13 @@ public sealed class InterpreterPool : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the minimum, in places reserved by the constructor.</summary>
     private Task StartMinimumAsync() =>
-        Task.WhenAll(Enumerable.Range(0, options.MinInterpreters).Select(async _ => idle.Enqueue(await StartMemberAsync(stopping.Token).ConfigureAwait(false))));
+        Task.WhenAll(Enumerable.Range(0, options.MinInterpreters).Select(async _ =>
+        {
+            Member member = await StartReservedAsync(stopping.Token).ConfigureAwait(false);
+            idle.Writer.TryWrite(member);
+        }));
 
     private async Task<Member> StartMemberAsync(CancellationToken cancellationToken)
     {
@@ -261,7 +358,9 @@ public sealed class InterpreterPool : IAsyncDisposable
         await Task.WhenAll(background.Keys.Append(warmUp).Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         await Task.WhenAll(members.Keys.Select(i => i.CloseAsync(CancellationToken.None))).ConfigureAwait(false);
         members.Clear();
-        idle.Clear();
+        while (idle.Reader.TryRead(out _))
+        {
+        }
     }
 
     private sealed class Member(Interpreter interpreter)
@@ -270,6 +369,9 @@ public sealed class InterpreterPool : IAsyncDisposable
 
         public int TasksDone { get; set; }
 
-        public bool IsUsable => Interpreter.State is InterpreterState.Idle or InterpreterState.Running or InterpreterState.Starting;
+        /// <summary>An operation on it failed with <see cref="InterpreterCrashedException"/>.</summary>
+        public bool Crashed { get; set; }
+
+        public bool IsUsable => !Crashed && Interpreter.State is InterpreterState.Idle or InterpreterState.Running or InterpreterState.Starting;
     }
 }
