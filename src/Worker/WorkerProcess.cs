@@ -19,6 +19,9 @@ internal static class WorkerProcess
 
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How many pool threads the worker makes at once when work is waiting, before the pool's gradual injection.</summary>
+    private const int MinThreads = 64;
+
     /// <summary>The host asked this worker to shut down: the end of its input then does not mean the host died.</summary>
     private static volatile bool shutdownRequested;
 
@@ -73,6 +76,11 @@ internal static class WorkerProcess
         WorkerContext.SpillTag = arguments.SpillTag;
 
         ConsoleCapture.Install();
+
+        // Each call runs on the thread pool: calls that block (Thread.Sleep, synchronous I/O) would otherwise wait for
+        // the pool's slow thread injection, one new thread every half second or so. Threads are still made on demand.
+        ThreadPool.GetMinThreads(out int workerThreads, out int completionThreads);
+        ThreadPool.SetMinThreads(Math.Max(workerThreads, MinThreads), completionThreads);
 
         // JIT and serializer set-up of the request path, on the other core while this thread connects.
         _ = Task.Run(WorkerWarmup.Run);

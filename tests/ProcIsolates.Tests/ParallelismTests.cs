@@ -42,6 +42,16 @@ public sealed class ParallelismTests
 
         Assert.True(union < single * 1.5, $"one job spanned {single.TotalMilliseconds:0} ms; two together spanned {union.TotalMilliseconds:0} ms");
     }
+
+    [Fact]
+    public async Task Sixteen_calls_that_block_their_thread_all_run_at_once_in_one_worker()
+    {
+        // Each call blocks until all sixteen have arrived: with the thread pool's gradual injection (a thread every
+        // half second or so) the first ones would give up after a second.
+        await using Interpreter interpreter = await Interpreters.CreateAsync();
+        bool[] met = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => interpreter.CallAsync(() => TestMethods.MeetBlocking(16, 1000))));
+        Assert.All(met, Assert.True);
+    }
 }
 
 internal sealed class SpareWorkersRestorer : IDisposable

@@ -126,6 +126,16 @@ public static class TestMethods
 
     public static void SleepBlocking(int milliseconds) => Thread.Sleep(milliseconds);
 
+    private static CountdownEvent? meeting;
+
+    /// <summary>Blocks its thread until <paramref name="parties"/> calls have arrived, or <paramref name="milliseconds"/> passed.</summary>
+    public static bool MeetBlocking(int parties, int milliseconds)
+    {
+        CountdownEvent place = LazyInitializer.EnsureInitialized(ref meeting, () => new CountdownEvent(parties));
+        place.Signal();
+        return place.Wait(milliseconds);
+    }
+
     public static int SleepThenProcessId(int milliseconds)
     {
         Thread.Sleep(milliseconds);
