@@ -15,7 +15,7 @@ namespace ProcIsolates;
 /// returned (or replaced). An interpreter whose operation failed with <see cref="InterpreterCrashedException"/> is never
 /// handed out again.
 /// </remarks>
-public sealed class InterpreterPool : IAsyncDisposable
+public sealed partial class InterpreterPool : IAsyncDisposable
 {
     private readonly InterpreterPoolOptions options;
     private readonly SemaphoreSlim slots;
