@@ -7,7 +7,7 @@ namespace ProcIsolates.Tests;
 public sealed class CancellationCoverageTests
 {
     /// <summary>The async APIs the theories below run with cancelled tokens; a new one fails the first test until it is added.</summary>
-    private static readonly string[] Covered = ["CreateAsync", "ExecAsync", "CallAsync", "CloseAsync", "WarmUpAsync"];
+    private static readonly string[] Covered = ["CreateAsync", "ExecAsync", "CallAsync", "CloseAsync", "WarmUpAsync", "MapAsync"];
 
     [Fact]
     public void Every_public_async_method_takes_a_cancellation_token_and_is_covered_here()
@@ -45,6 +45,20 @@ public sealed class CancellationCoverageTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pool.ExecAsync("Console.Write(1);", cancellationToken: token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pool.CallAsync(() => TestMethods.Add(1, 2), token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pool.CallAsync(() => TestMethods.ResetCounter(), token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (int square in pool.MapAsync([1, 2, 3], x => MapTests.Square(x), cancellationToken: token))
+            {
+                Assert.Fail($"a cancelled map produced {square}");
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (int square in pool.MapAsync(MapTests.Numbers(3), x => MapTests.Square(x), cancellationToken: token))
+            {
+                Assert.Fail($"a cancelled map produced {square}");
+            }
+        });
         Assert.Equal(3, await pool.CallAsync(() => TestMethods.Add(1, 2)));
     }
 
