@@ -33,6 +33,16 @@ if (args is ["channels", ..])
     return 0;
 }
 
+if (args is ["map", ..])
+{
+    string table = await MapThroughput.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Directory.CreateDirectory("artifacts/bench");
+    File.WriteAllText("artifacts/bench/map.md", table);
+    return 0;
+}
+
 if (args is ["compare", ..])
 {
     return await ComparisonReport.RunAsync(args[1..]);
