@@ -15,6 +15,9 @@ public sealed class HostileClientTests
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new TaskCompletionSource<(string Path, UnixFileMode Mode, bool Dropped)>();
+
+        // Other starts (a spare, a pool's background start) end first, so that the next socket is this test's.
+        await LifecycleTests.WaitUntilAsync(() => Processes.SocketFilesOf(Environment.ProcessId).Length == 0);
         string[] before = Processes.SocketFilesOf(Environment.ProcessId);
 
         // Two foreign clients: wait for the host's new socket, connect long before the cold worker can, and send garbage.

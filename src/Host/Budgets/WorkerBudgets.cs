@@ -8,7 +8,7 @@ namespace ProcIsolates;
 /// </summary>
 public sealed record WorkerBudgets
 {
-    /// <summary>The defaults: 64 MiB of unsent channel frames, 100,000 channels created.</summary>
+    /// <summary>The defaults: 64 MiB of unsent channel data, 1 GiB of items waiting in channels, 100,000 channels created.</summary>
     public static WorkerBudgets Default { get; } = new();
 
     /// <summary>
@@ -18,6 +18,13 @@ public sealed record WorkerBudgets
     /// </summary>
     public long MaxUnsentChannelBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// The most bytes of items the worker wrote that may wait in channels at once (a spilled item counts its file's
+    /// length): 1 GiB by default. Over it the worker is killed and reported crashed; the items it wrote stay in their
+    /// channels for their readers (nothing that a write reported done is lost).
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 1L << 30;
+
     /// <summary>How many channels the worker may create over its life: 100,000 by default.</summary>
     public int MaxChannelsCreated { get; init; } = 100_000;
 
@@ -26,6 +33,11 @@ public sealed record WorkerBudgets
         if (MaxUnsentChannelBytes < 8L * 1024 * 1024)
         {
             throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxUnsentChannelBytes, "WorkerBudgets.MaxUnsentChannelBytes is at least 8 MiB: twice the channel stream's flow-control window.");
+        }
+
+        if (MaxQueuedBytes < Protocol.Channels.ChannelFrame.MaxItemLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxQueuedBytes, "WorkerBudgets.MaxQueuedBytes is at least 64 MiB, the largest channel item.");
         }
 
         if (MaxChannelsCreated < 0)

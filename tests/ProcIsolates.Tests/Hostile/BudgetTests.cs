@@ -46,6 +46,26 @@ public sealed class BudgetTests
     }
 
     [Fact]
+    public async Task A_worker_that_fills_a_channel_past_its_queued_bytes_budget_is_killed_and_its_items_stay()
+    {
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        await using Interpreter hostile = await Interpreters.CreateAsync(new InterpreterOptions { Budgets = new WorkerBudgets { MaxQueuedBytes = 64L << 20 } });
+
+        // 200 items of 1 MiB (spilled to files, counted by their length) into a channel nobody reads.
+        InterpreterCrashedException error = await Assert.ThrowsAsync<InterpreterCrashedException>(
+            () => hostile.CallAsync(() => HostileJobs.Fill(channel.Writer, 200, 1 << 20)).WaitAsync(Bound));
+        Assert.Contains("MaxQueuedBytes", error.Message, StringComparison.Ordinal);
+
+        // What it wrote before is there, whole, for a reader.
+        int count = channel.Reader.Count;
+        Assert.InRange(count, 64, 199);
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(1 << 20, (await channel.Reader.ReadAsync()).Length);
+        }
+    }
+
+    [Fact]
     public async Task A_worker_that_creates_more_channels_than_its_budget_is_killed()
     {
         await using Interpreter hostile = await Interpreters.CreateAsync(new InterpreterOptions { Budgets = new WorkerBudgets { MaxChannelsCreated = 50 } });

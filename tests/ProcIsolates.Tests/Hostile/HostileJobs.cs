@@ -68,6 +68,18 @@ public static class HostileJobs
         return rounds;
     }
 
+    /// <summary>Writes <paramref name="count"/> items of <paramref name="size"/> bytes, then waits to be stopped.</summary>
+    public static async Task<int> Fill(ChannelWriter<byte[]> writer, int count, int size)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await writer.WriteAsync(new byte[size]);
+        }
+
+        Thread.Sleep(30_000); // Over the budget, the host kills this worker before it gets here.
+        return count;
+    }
+
     /// <summary>The descriptors this process has open, each with what it points to.</summary>
     public static string[] OpenDescriptors() =>
         Directory.GetFiles("/proc/self/fd").Select(fd =>

@@ -19,6 +19,8 @@ internal sealed class BrokerSession
     private readonly Lock processing = new();
     private int closed;
     private int channelsCreated;
+    private long queuedBytes;
+    private int overQueued;
     private volatile WorkerBudgets budgets = WorkerBudgets.Default;
 
     /// <summary>Starts serving a worker's channel-data stream.</summary>
@@ -57,6 +59,27 @@ internal sealed class BrokerSession
 
     /// <summary>How many frames have been sent to the worker so far.</summary>
     public long SentFrames => output.SentFrames;
+
+    /// <summary>Bytes of items this worker wrote that wait in channel queues now.</summary>
+    public long QueuedBytes => Interlocked.Read(ref queuedBytes);
+
+    /// <summary>
+    /// Counts bytes of this worker's items into (or, negative, out of) channel queues; over
+    /// <see cref="WorkerBudgets.MaxQueuedBytes"/> the worker is killed (on a pool thread: this runs under a channel's lock).
+    /// </summary>
+    public void Charge(long bytes)
+    {
+        long now = Interlocked.Add(ref queuedBytes, bytes);
+        long limit = budgets.MaxQueuedBytes;
+        if (bytes > 0 && now > limit && Interlocked.Exchange(ref overQueued, 1) == 0)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                Close();
+                onViolation($"Its items waiting in channels reached {now} bytes, more than InterpreterOptions.Budgets.MaxQueuedBytes ({limit}).");
+            });
+        }
+    }
 
     /// <summary>Remembers a channel this worker used, so that <see cref="Close"/> can release it.</summary>
     public void Track(BrokeredChannel channel)
@@ -227,6 +250,7 @@ internal sealed class BrokerSession
                     Spill.SpillStore.Hold(spilled);
                 }
 
+                ItemQueue.WrittenBy(bytes, this);
                 written.Add(channel);
                 try
                 {

@@ -22,7 +22,7 @@ internal sealed partial class BrokeredChannel : IChannelCore
     private const int DeliveryBudget = 4 * 1024 * 1024;
 
     private readonly Lock gate = new();
-    private readonly LinkedList<byte[]> queue = new();
+    private readonly ItemQueue queue = new();
     private readonly LinkedList<ReadWaiter> blockedReaders = new();
     private readonly List<TaskCompletionSource<bool>> readWatchers = [];
     private readonly LinkedList<PendingWrite> pendingWrites = new();
