@@ -26,8 +26,16 @@ public sealed class HostileClientTests
         {
             string socket = await NewSocketAsync(before, stop.Token);
             UnixFileMode mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(socket);
-            bool[] dropped = await Task.WhenAll(IntrudeAsync(socket, stop.Token), IntrudeAsync(socket, stop.Token));
-            seen.TrySetResult((socket, mode, dropped.All(d => d)));
+            try
+            {
+                bool[] dropped = await Task.WhenAll(IntrudeAsync(socket, stop.Token), IntrudeAsync(socket, stop.Token));
+                seen.TrySetResult((socket, mode, dropped.All(d => d)));
+            }
+            catch (Exception ex)
+            {
+                seen.TrySetException(ex);
+                throw;
+            }
         });
 
         // A shaped process never comes from a spare, so a socket is made for it now.
@@ -76,32 +84,83 @@ public sealed class HostileClientTests
         Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
     }
 
-    /// <summary>Waits for the socket file the host creates for its next worker.</summary>
+    /// <summary>
+    /// Waits for the socket file the host creates for its next worker: told by the file system as it appears (a
+    /// socket may live only milliseconds when the worker is already waiting for it), and polled as well.
+    /// </summary>
     private static async Task<string> NewSocketAsync(string[] before, CancellationToken cancellationToken)
     {
+        var created = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(Path.GetTempPath().TrimEnd('/'), $"pi-{Environment.ProcessId:x}-*");
+        watcher.Created += (_, e) => created.TrySetResult(e.FullPath);
+        watcher.EnableRaisingEvents = true;
         while (true)
         {
+            if (created.Task.IsCompleted)
+            {
+                return await created.Task;
+            }
+
             if (Processes.SocketFilesOf(Environment.ProcessId).Except(before).FirstOrDefault() is { } socket)
             {
                 return socket;
             }
 
-            await Task.Delay(1, cancellationToken);
+            await Task.WhenAny(created.Task, Task.Delay(1, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Connects as soon as the host listens: the file exists a moment before the socket accepts connections.</summary>
+    private static async Task<Socket> ConnectSoonAsync(string socket, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
+                return client;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && attempt < 1000)
+            {
+                client.Dispose();
+                await Task.Delay(1, cancellationToken);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
         }
     }
 
     /// <summary>Connects, sends an HTTP request, and tells whether the host closed the connection without answering.</summary>
     private static async Task<bool> IntrudeAsync(string socket, CancellationToken cancellationToken)
     {
-        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), cancellationToken);
-        await client.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), SocketFlags.None, cancellationToken);
+        using Socket client = await ConnectSoonAsync(socket, cancellationToken);
         try
         {
-            // Closed with our bytes unread, the connection may be reset rather than ended: both mean dropped.
-            return await client.ReceiveAsync(new byte[16], SocketFlags.None, cancellationToken) == 0;
+            await client.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), SocketFlags.None, cancellationToken);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.Shutdown or SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+            return true; // Dropped on sight (not the worker's process) before a byte was read: dropped without answering.
+        }
+
+        try
+        {
+            // Closed with our bytes unread, the connection may be reset rather than ended: both mean dropped. A
+            // connection still queued when the worker has connected is never accepted at all: never answered either.
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            patience.CancelAfter(TimeSpan.FromSeconds(10));
+            return await client.ReceiveAsync(new byte[16], SocketFlags.None, patience.Token) == 0;
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return true;
         }

@@ -8,15 +8,16 @@ namespace ProcIsolates;
 /// </summary>
 public sealed record WorkerBudgets
 {
-    /// <summary>The defaults: 64 MiB of unsent channel data, 1 GiB of items waiting in channels, 100,000 channels created.</summary>
+    /// <summary>The defaults: 256 MiB of unsent channel data, 1 GiB of items waiting in channels, 100,000 channels created.</summary>
     public static WorkerBudgets Default { get; } = new();
 
     /// <summary>
     /// The most channel data (items delivered to it, answers) the host may hold unsent because the worker does not
-    /// read its channel stream: 64 MiB by default. A worker that reads normally holds at most its flow-control window
-    /// (4 MiB); one that asks for items again and again without reading them would otherwise grow the host without end.
+    /// read its channel stream: 256 MiB by default, at least 72 MiB (the largest item and the flow-control window). A
+    /// worker that reads normally holds little more than its readers asked for (up to 4 MiB per waiting read); one that
+    /// asks for items again and again without reading them would otherwise grow the host without end.
     /// </summary>
-    public long MaxUnsentChannelBytes { get; init; } = 64L * 1024 * 1024;
+    public long MaxUnsentChannelBytes { get; init; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// The most bytes of items the worker wrote that may wait in channels at once (a spilled item counts its file's
@@ -28,11 +29,13 @@ public sealed record WorkerBudgets
     /// <summary>How many channels the worker may create over its life: 100,000 by default.</summary>
     public int MaxChannelsCreated { get; init; } = 100_000;
 
+    private const long MinimumUnsentChannelBytes = Protocol.Channels.ChannelFrame.MaxItemLength + (8L * 1024 * 1024);
+
     internal void Validate()
     {
-        if (MaxUnsentChannelBytes < 8L * 1024 * 1024)
+        if (MaxUnsentChannelBytes < MinimumUnsentChannelBytes)
         {
-            throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxUnsentChannelBytes, "WorkerBudgets.MaxUnsentChannelBytes is at least 8 MiB: twice the channel stream's flow-control window.");
+            throw new ArgumentOutOfRangeException(nameof(InterpreterOptions.Budgets), MaxUnsentChannelBytes, "WorkerBudgets.MaxUnsentChannelBytes is at least 72 MiB: the largest channel item and the channel stream's flow-control window.");
         }
 
         if (MaxQueuedBytes < Protocol.Channels.ChannelFrame.MaxItemLength)

@@ -19,7 +19,8 @@ public sealed partial class InterpreterPool : IAsyncDisposable
 {
     private readonly InterpreterPoolOptions options;
     private readonly SemaphoreSlim slots;
-    private readonly Channel<Member> idle = Channel.CreateUnbounded<Member>();
+    /// <summary>Idle members; <see langword="null"/> wakes a waiting operation to try to start one itself (a start failed).</summary>
+    private readonly Channel<Member?> idle = Channel.CreateUnbounded<Member?>();
     private readonly ConcurrentDictionary<Interpreter, Member> members = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,9 +149,11 @@ public sealed partial class InterpreterPool : IAsyncDisposable
                 member = await RentAsync(linked.Token).ConfigureAwait(false);
                 return await operation(member.Interpreter, linked.Token).ConfigureAwait(false);
             }
-            catch (InterpreterCrashedException) when (member is not null)
+            catch (Exception ex) when (member is not null && ex is InterpreterCrashedException or TimeoutException)
             {
-                member.Crashed = true; // Its state may not say so yet: the crash is reported a moment later.
+                // Crashed: its state may not say so yet. Timed out: its code may still run until the worker is recycled,
+                // which would fail the next operation sent to it. Either way it is not handed out again.
+                member.Crashed = true;
                 throw;
             }
             finally
@@ -181,6 +184,11 @@ public sealed partial class InterpreterPool : IAsyncDisposable
         {
             while (idle.Reader.TryRead(out Member? member))
             {
+                if (member is null)
+                {
+                    continue;
+                }
+
                 if (member.IsUsable)
                 {
                     return member;
@@ -196,7 +204,7 @@ public sealed partial class InterpreterPool : IAsyncDisposable
 
             // Full: one is busy or starting for each slot taken; wait for one to come back (or be replaced, see Drop).
             Interlocked.Increment(ref waiting);
-            Member returned;
+            Member? returned;
             try
             {
                 returned = await idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -204,6 +212,11 @@ public sealed partial class InterpreterPool : IAsyncDisposable
             finally
             {
                 Interlocked.Decrement(ref waiting);
+            }
+
+            if (returned is null)
+            {
+                continue; // A start failed: there may be room now to start one here, and see its error.
             }
 
             if (returned.IsUsable)
@@ -248,6 +261,11 @@ public sealed partial class InterpreterPool : IAsyncDisposable
         catch
         {
             Unreserve();
+            if (Volatile.Read(ref waiting) > 0)
+            {
+                idle.Writer.TryWrite(null); // Wake a waiting operation: it may start one itself now.
+            }
+
             throw;
         }
     }

@@ -10,7 +10,7 @@ namespace ProcIsolates;
 /// </summary>
 internal static class MapChunk
 {
-    private static readonly ConcurrentDictionary<(string Type, int Token), Delegate> Functions = new();
+    private static readonly ConcurrentDictionary<(string Type, int Token, Type Item, Type Result), Delegate> Functions = new();
 
     /// <summary>Applies the method to every item, in order.</summary>
     /// <typeparam name="TItem">The item type.</typeparam>
@@ -22,7 +22,7 @@ internal static class MapChunk
     /// <returns>One result per item.</returns>
     public static TResult[] Apply<TItem, TResult>(string declaringType, int metadataToken, string methodName, TItem[] items)
     {
-        var function = (Func<TItem, TResult>)Functions.GetOrAdd((declaringType, metadataToken), key => Find<TItem, TResult>(key.Type, key.Token, methodName));
+        var function = (Func<TItem, TResult>)Functions.GetOrAdd((declaringType, metadataToken, typeof(TItem), typeof(TResult)), key => Find<TItem, TResult>(key.Type, key.Token, methodName));
         var results = new TResult[items.Length];
         for (int i = 0; i < items.Length; i++)
         {
@@ -46,7 +46,10 @@ internal static class MapChunk
         }
         catch (ArgumentException)
         {
-            return item => (TResult)method.Invoke(null, BindingFlags.DoNotWrapExceptions, null, [item], null)!;
+            // Another signature (a conversion in the lambda, say int to long): converted as the compiler would.
+            System.Linq.Expressions.ParameterExpression item = System.Linq.Expressions.Expression.Parameter(typeof(TItem));
+            System.Linq.Expressions.Expression call = System.Linq.Expressions.Expression.Call(method, System.Linq.Expressions.Expression.Convert(item, method.GetParameters()[0].ParameterType));
+            return System.Linq.Expressions.Expression.Lambda<Func<TItem, TResult>>(System.Linq.Expressions.Expression.Convert(call, typeof(TResult)), item).Compile();
         }
     }
 }

@@ -36,7 +36,11 @@ internal static partial class OrphanReaper
         rm -f -- "$2"/pi-"$3"-*.sock /tmp/pi-"$3"-*.sock
         """;
 
+    /// <summary>How many lines may wait for the reaper; more means it is not reading (stopped, say).</summary>
+    private const int MaxWaitingLines = 10_000;
+
     private static readonly Lock Gate = new();
+    private static readonly System.Collections.Concurrent.BlockingCollection<string> Lines = new(MaxWaitingLines);
     private static Process? reaper;
     private static bool failed;
 
@@ -71,18 +75,33 @@ internal static partial class OrphanReaper
 
         lock (Gate)
         {
-            try
+            if (Started() is null)
             {
-                if (Started() is { } process)
-                {
-                    process.StandardInput.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{operation} {processId}"));
-                    process.StandardInput.Flush();
-                }
+                return;
             }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        }
+
+        // Never blocks the caller (a worker start): a reaper that does not read (a worker stopped it) only loses lines.
+        if (!Lines.TryAdd(string.Create(CultureInfo.InvariantCulture, $"{operation} {processId}")))
+        {
+            failed = true;
+        }
+    }
+
+    /// <summary>Hands the lines to the reaper, on a thread of its own, since a write to its pipe can block.</summary>
+    private static void Feed(Process process)
+    {
+        try
+        {
+            foreach (string line in Lines.GetConsumingEnumerable())
             {
-                failed = true; // The reaper is gone (someone killed it): the parent-death signal still ends the workers.
+                process.StandardInput.WriteLine(line);
+                process.StandardInput.Flush();
             }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            failed = true; // The reaper is gone (someone killed it): the parent-death signal still ends the workers.
         }
     }
 
@@ -95,19 +114,35 @@ internal static partial class OrphanReaper
 
         try
         {
-            var start = new ProcessStartInfo("/bin/sh")
+            // In a session of its own where setsid exists, so that a signal to the host's process group (a supervisor
+            // killing the host and its group) leaves the reaper to do its work.
+            bool ownSession = File.Exists("/usr/bin/setsid") || File.Exists("/bin/setsid");
+            var start = new ProcessStartInfo(ownSession ? "setsid" : "/bin/sh")
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,
-                ArgumentList =
+            };
+            if (ownSession)
+            {
+                start.ArgumentList.Add("/bin/sh");
+            }
+
+            foreach (string argument in new[]
                 {
                     "-c", Script, "procisolates-reaper",
                     Channels.Spill.SpillStore.HostDirectory ?? string.Empty,
                     Path.GetTempPath().TrimEnd('/'),
                     Environment.ProcessId.ToString("x", CultureInfo.InvariantCulture),
-                },
-            };
+                })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
             reaper = Process.Start(start);
+            if (reaper is { } started)
+            {
+                new Thread(() => Feed(started)) { IsBackground = true, Name = "ProcIsolates orphan reaper feed" }.Start();
+            }
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
         {

@@ -207,35 +207,53 @@ public static class ShareableTypes
     /// </summary>
     private static string? WhyStateWouldBeLost(Type type)
     {
-        if (type.IsDefined(typeof(MessagePack.MessagePackObjectAttribute), inherit: true) || type.IsDefined(typeof(MessagePack.MessagePackFormatterAttribute), inherit: true))
+        // The framework's own types are MessagePack's business (it has formatters for those that travel); types that
+        // declare their own contract are taken at their word.
+        string? assembly = type.Assembly.GetName().Name;
+        if (assembly is null || assembly.StartsWith("System.", StringComparison.Ordinal) || assembly is "System" or "mscorlib" or "netstandard"
+            || type.IsDefined(typeof(MessagePack.MessagePackObjectAttribute), inherit: true) || type.IsDefined(typeof(MessagePack.MessagePackFormatterAttribute), inherit: true))
         {
             return null;
         }
 
+        PropertyInfo[] properties = type.GetProperties(BindingFlags.Instance | BindingFlags.Public);
         HashSet<string> constructorNames = type.GetConstructors(BindingFlags.Instance | BindingFlags.Public)
             .SelectMany(c => c.GetParameters()).Select(p => p.Name ?? string.Empty).ToHashSet(StringComparer.OrdinalIgnoreCase);
         for (Type? declaring = type; declaring is not null && declaring != typeof(object) && declaring != typeof(ValueType); declaring = declaring.BaseType)
         {
             foreach (FieldInfo field in declaring.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             {
-                string member = field.Name.StartsWith('<') && field.Name.IndexOf(">k__BackingField", StringComparison.Ordinal) is int end and > 0
-                    ? field.Name[1..end] // An auto-property's value.
-                    : field.Name;
-                PropertyInfo? property = member == field.Name ? null : declaring.GetProperty(member, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly);
-                bool travels = property is not null
-                    ? property.GetMethod is { IsPublic: true } && (property.SetMethod is { IsPublic: true } || constructorNames.Contains(member))
-                    : field.IsPublic && (!field.IsInitOnly || constructorNames.Contains(member));
-                if (!travels)
+                if (field.IsDefined(typeof(NonSerializedAttribute), inherit: false) || field.IsDefined(typeof(MessagePack.IgnoreMemberAttribute), inherit: true)
+                    || typeof(Delegate).IsAssignableFrom(field.FieldType))
                 {
-                    return property is not null
-                        ? $"its property '{member}' holds state that would not travel (only public properties with a public setter, or set by a public constructor's parameter of the same name, do); it would arrive with its default value."
-                        : $"its {(field.IsPublic ? "read-only" : "non-public")} field '{member}' holds state that would not travel (only public properties and fields do); it would arrive with its default value. Make it a public property, or give the type a MessagePack contract ([MessagePackObject]).";
+                    continue; // Declared as not part of the value, or an event's handlers.
                 }
+
+                string member = MemberNameOf(field.Name);
+                if (field.IsPublic ? !field.IsInitOnly || constructorNames.Contains(member) : IsCarriedByAProperty(member, properties, constructorNames))
+                {
+                    continue;
+                }
+
+                return field.IsPublic
+                    ? $"its read-only field '{member}' holds state that would not travel (no public constructor sets it); it would arrive with its default value."
+                    : $"its non-public field '{member}' holds state that would not travel (only public properties with a public setter, or set by a public constructor's parameter of the same name, and public fields do); it would arrive with its default value. Make it a public property, mark the field [IgnoreMember] or [NonSerialized] if losing it is fine, or give the type a MessagePack contract ([MessagePackObject]).";
             }
         }
 
         return null;
     }
+
+    /// <summary>The member a field stands for: an auto-property's or a primary-constructor parameter's name, or the field's without a leading <c>_</c> or <c>m_</c>.</summary>
+    private static string MemberNameOf(string field) =>
+        field.StartsWith('<') && field.IndexOf('>', StringComparison.Ordinal) is int end and > 1 ? field[1..end]
+        : field.StartsWith("m_", StringComparison.Ordinal) ? field[2..]
+        : field.TrimStart('_');
+
+    /// <summary>Whether a public property of that name (any case) carries the field's value across: readable, and set by a public setter or constructor.</summary>
+    private static bool IsCarriedByAProperty(string member, PropertyInfo[] properties, HashSet<string> constructorNames) =>
+        properties.Any(p => p.Name.Equals(member, StringComparison.OrdinalIgnoreCase) && p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true }
+            && (p.SetMethod is { IsPublic: true } || constructorNames.Contains(member) || constructorNames.Contains(p.Name)));
 
     private static string? Inner(Type type, HashSet<Type> visiting) =>
         Verdicts.TryGetValue(type, out string? known) ? known : Inspect(type, visiting);

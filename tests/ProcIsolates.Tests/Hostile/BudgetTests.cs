@@ -22,23 +22,40 @@ public sealed class BudgetTests
         bystanderItems.Writer.TryWrite(42);
         await using Interpreter bystander = await Interpreters.CreateAsync();
 
-        var budgets = new WorkerBudgets { MaxUnsentChannelBytes = 16L << 20 };
-        await using Interpreter hostile = await Interpreters.CreateAsync(new InterpreterOptions { Budgets = budgets });
-        var crashed = new TaskCompletionSource<InterpreterCrashedException>(TaskCreationOptions.RunContinuationsAsynchronously);
-        hostile.Crashed += (_, e) => crashed.TrySetResult(e.Crash);
-
+        var budgets = new WorkerBudgets { MaxUnsentChannelBytes = 72L << 20 };
         GC.Collect();
         long before = Process.GetCurrentProcess().WorkingSet64;
         long id = channel.Id;
 
-        // 2,000 rounds would be 8 GB of answers.
-        InterpreterCrashedException error = await Assert.ThrowsAsync<InterpreterCrashedException>(
-            () => hostile.CallAsync(() => HostileJobs.DemandWithoutReading(channel.Reader, id, 20, 2000)).WaitAsync(Bound));
-        long growth = Process.GetCurrentProcess().WorkingSet64 - before;
+        // 2,000 rounds would be 8 GB of answers. Whether the answers pile up in the host depends on when the worker's
+        // requests reach it before the worker stops; an attempt that does not pile them up harms nothing and is retried.
+        InterpreterCrashedException? error = null;
+        InterpreterCrashedException? reported = null;
+        for (int attempt = 0; attempt < 3 && error is null; attempt++)
+        {
+            await using Interpreter hostile = await Interpreters.CreateAsync(new InterpreterOptions { Budgets = budgets });
+            var crashed = new TaskCompletionSource<InterpreterCrashedException>(TaskCreationOptions.RunContinuationsAsynchronously);
+            hostile.Crashed += (_, e) => crashed.TrySetResult(e.Crash);
+            try
+            {
+                await hostile.CallAsync(() => HostileJobs.DemandWithoutReading(channel.Reader, id, 20, 2000)).WaitAsync(TimeSpan.FromSeconds(20));
+            }
+            catch (InterpreterCrashedException crash)
+            {
+                error = crash;
+                reported = await crashed.Task.WaitAsync(Bound);
+            }
+            catch (TimeoutException)
+            {
+                // Not piled up this time; the worker is killed with its interpreter.
+            }
 
+            Assert.True(Process.GetCurrentProcess().WorkingSet64 - before < 256L << 20, $"the host grew by {(Process.GetCurrentProcess().WorkingSet64 - before) >> 20} MiB");
+        }
+
+        Assert.NotNull(error);
         Assert.Contains("MaxUnsentChannelBytes", error.Message, StringComparison.Ordinal);
-        Assert.Contains("MaxUnsentChannelBytes", (await crashed.Task.WaitAsync(Bound)).Message, StringComparison.Ordinal);
-        Assert.True(growth < 256L << 20, $"the host grew by {growth >> 20} MiB");
+        Assert.Contains("MaxUnsentChannelBytes", reported!.Message, StringComparison.Ordinal);
 
         // Its items went back to the channel; the bystander's channel is untouched.
         await LifecycleTests.WaitUntilAsync(() => channel.Reader.Count == 20);

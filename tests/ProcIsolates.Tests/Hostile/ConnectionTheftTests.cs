@@ -12,6 +12,9 @@ public sealed class ConnectionTheftTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
+    /// <summary>How many failed peers end a start (WorkerListener.MaxConnectAttempts).</summary>
+    private const int WorkerListenerLimit = 8;
+
     [Fact]
     public async Task Twenty_intruders_that_connect_first_do_not_use_up_the_workers_attempts()
     {
@@ -21,25 +24,46 @@ public sealed class ConnectionTheftTests
         }
 
         using var stop = new CancellationTokenSource(Bound);
+
+        // Other starts (a spare, a pool's background start) end first, so that the next socket is this test's.
+        await LifecycleTests.WaitUntilAsync(() => Processes.SocketFilesOf(Environment.ProcessId).Length == 0);
         string[] before = Processes.SocketFilesOf(Environment.ProcessId);
         Task<int> intruders = Task.Run(async () =>
         {
             string socket = await NewSocketAsync(before, stop.Token);
             var clients = new List<Socket>();
-            for (int i = 0; i < 20; i++)
+            try
             {
-                var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), stop.Token);
-                await client.SendAsync("PISO\u0002\u0000\u0000\u0020"u8.ToArray(), SocketFlags.None, stop.Token); // A greeting, never finished.
-                clients.Add(client);
-            }
+                for (int i = 0; i < 20; i++)
+                {
+                    var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    clients.Add(client);
+                    await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), stop.Token);
+                    try
+                    {
+                        await client.SendAsync("PISO\u0002\u0000\u0000\u0020"u8.ToArray(), SocketFlags.None, stop.Token); // A greeting, never finished.
+                    }
+                    catch (SocketException)
+                    {
+                        // Dropped on sight already.
+                    }
+                }
 
-            clients.ForEach(c => c.Dispose());
-            return clients.Count;
+                return clients.Count;
+            }
+            catch (SocketException)
+            {
+                return clients.Count - 1; // The worker connected and the socket went away: the rest could not come.
+            }
+            finally
+            {
+                clients.ForEach(c => c.Dispose());
+            }
         });
 
         await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { Environment = new Dictionary<string, string?> { ["PROCISOLATES_TEST"] = "intruders" } }, stop.Token);
-        Assert.Equal(20, await intruders);
+        int connected = await intruders;
+        Assert.True(connected > WorkerListenerLimit, $"only {connected} intruders connected before the worker; the test needs more than the {WorkerListenerLimit} attempts a start allows");
         Assert.Equal(7, await interpreter.CallAsync(() => TestMethods.Add(3, 4)));
     }
 

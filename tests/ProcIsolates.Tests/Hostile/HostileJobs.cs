@@ -45,8 +45,8 @@ public static class HostileJobs
     }
 
     /// <summary>
-    /// Stops reading its channel stream, then asks for the channel's items and gives them back, again and again: each
-    /// small request is answered with megabytes the host cannot send.
+    /// Stops reading its channel stream, asks for the channel's items and gives them back, again and again, then stops
+    /// (SIGSTOP) so that it reads nothing at all: each small request is answered with megabytes the host cannot send.
     /// </summary>
     public static async Task<int> DemandWithoutReading(ChannelReader<byte[]> reader, long channel, int items, int rounds)
     {
@@ -64,6 +64,13 @@ public static class HostileJobs
         }
 
         await pipe.Output.FlushAsync();
+
+        // Then it stops reading at all: a stopped process reads nothing, so the host's answers can only pile up.
+        await Task.Delay(200);
+        using (Process.Start("kill", ["-STOP", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+        }
+
         Thread.Sleep(30_000);
         return rounds;
     }

@@ -23,7 +23,24 @@ public sealed class HiddenStateTests
     [InlineData(typeof(RecordAccount))]
     [InlineData(typeof(AccountWithComputedProperty))]
     [InlineData(typeof(ConstructedAccount))]
+    [InlineData(typeof(ClassicProperty))]
+    [InlineData(typeof(PrimaryConstructorExposed))]
+    [InlineData(typeof(IgnoredCache))]
+    [InlineData(typeof(System.Numerics.BigInteger))]
+    [InlineData(typeof(Int128))]
     public void Types_whose_state_travels_are_shareable(Type type) => Assert.Null(ShareableTypes.WhyNotShareable(type));
+
+    [Fact]
+    public void What_the_check_lets_through_arrives_unchanged()
+    {
+        Assert.Equal(42, RoundTrip(new PrimaryConstructorExposed(42)).Balance);
+        ClassicProperty classic = RoundTrip(new ClassicProperty { Name = "ada", Age = 36 });
+        Assert.Equal(("ada", 36), (classic.Name, classic.Age));
+        Assert.Equal(7, RoundTrip(new ConstructedAccount(7)).Balance);
+        Assert.Equal(100, RoundTrip(new RecordAccount(100)).Balance);
+    }
+
+    private static T RoundTrip<T>(T value) => ShareableSerializer.Deserialize<T>(ShareableSerializer.Serialize(value));
 
     [Fact]
     public async Task A_call_with_such_a_value_fails_before_anything_is_sent()
@@ -39,16 +56,15 @@ public sealed class HiddenStateTests
 
     public static int BalanceOfRecord(RecordAccount account) => account.Balance;
 
-    public sealed class AccountWithPrivateField(int balance)
+    public sealed class AccountWithPrivateField
     {
-        private readonly int balance = balance;
+        private int balance;
 
-        public AccountWithPrivateField()
-            : this(0)
-        {
-        }
+        public AccountWithPrivateField(int opening) => balance = opening;
 
         public int Balance => balance;
+
+        public void Deposit(int amount) => balance += amount;
     }
 
     public sealed class AccountWithPrivateSetter
@@ -87,6 +103,31 @@ public sealed class HiddenStateTests
         public int Cents { get; set; }
 
         public decimal Euros => Cents / 100m;
+    }
+
+    public sealed class ClassicProperty
+    {
+        private string name = string.Empty;
+        private int m_age;
+
+        public string Name { get => name; set => name = value; }
+
+        public int Age { get => m_age; set => m_age = value; }
+    }
+
+    public sealed class PrimaryConstructorExposed(int balance)
+    {
+        public int Balance => balance;
+    }
+
+    public sealed class IgnoredCache
+    {
+        [NonSerialized]
+        private string? cached;
+
+        public int Value { get; set; }
+
+        public string Text => cached ??= Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public sealed class ConstructedAccount(int balance)

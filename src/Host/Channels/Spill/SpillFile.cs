@@ -40,9 +40,14 @@ internal static partial class SpillFile
     /// <summary><c>O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC</c>, whose values differ between systems and architectures.</summary>
     private static int ReadOnlyFlags()
     {
-        if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        if (OperatingSystem.IsMacOS())
         {
             return 0x4 | 0x100 | 0x1000000;
+        }
+
+        if (OperatingSystem.IsFreeBSD())
+        {
+            return 0x4 | 0x100 | 0x100000;
         }
 
         // Linux: O_NOFOLLOW is 0x8000 on arm and arm64, 0x20000 on x86 and x64.
