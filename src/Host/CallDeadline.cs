@@ -40,9 +40,7 @@ internal sealed class CallDeadline : IDisposable
     /// <see cref="TimeoutException"/> at <see cref="InterpreterOptions.CallTimeout"/>, not when code that ignores its
     /// token is killed after the grace period.
     /// </summary>
-    public Task Expired => source is null
-        ? Task.Delay(Timeout.Infinite, callerToken)
-        : Task.Delay(Timeout.Infinite, source.Token);
+    public Task Expired => Task.Delay(Timeout.Infinite, Token);
 
     /// <summary>Whether the time is up (and the caller did not cancel).</summary>
     public bool HasExpired => source is { IsCancellationRequested: true } && !callerToken.IsCancellationRequested;

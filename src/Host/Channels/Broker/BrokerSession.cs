@@ -45,10 +45,7 @@ internal sealed class BrokerSession
         {
             budgets = value;
             output.Bound(value.MaxUnsentChannelBytes, unsent =>
-            {
-                Close();
-                onViolation($"It left {unsent} bytes of channel data unread, more than InterpreterOptions.Budgets.MaxUnsentChannelBytes ({value.MaxUnsentChannelBytes}).");
-            });
+                CutOff($"It left {unsent} bytes of channel data unread, more than InterpreterOptions.Budgets.MaxUnsentChannelBytes ({value.MaxUnsentChannelBytes})."));
         }
     }
 
@@ -73,12 +70,15 @@ internal sealed class BrokerSession
         long limit = budgets.MaxQueuedBytes;
         if (bytes > 0 && now > limit && Interlocked.Exchange(ref overQueued, 1) == 0)
         {
-            ThreadPool.QueueUserWorkItem(_ =>
-            {
-                Close();
-                onViolation($"Its items waiting in channels reached {now} bytes, more than InterpreterOptions.Budgets.MaxQueuedBytes ({limit}).");
-            });
+            ThreadPool.QueueUserWorkItem(_ => CutOff($"Its items waiting in channels reached {now} bytes, more than InterpreterOptions.Budgets.MaxQueuedBytes ({limit})."));
         }
+    }
+
+    /// <summary>Ends the session over a budget; the owner kills the worker and reports <paramref name="reason"/>.</summary>
+    private void CutOff(string reason)
+    {
+        Close();
+        onViolation(reason);
     }
 
     /// <summary>Remembers a channel this worker used, so that <see cref="Close"/> can release it.</summary>
