@@ -14,20 +14,7 @@ public sealed class HostDeathTests
     public async Task Every_worker_exits_within_a_second_of_its_host_and_no_socket_file_stays(string ending, bool appHosted)
     {
         using Process host = StartTestHost(workers: 3, ending == "kill" ? "wait" : ending, appHosted);
-        var pids = new List<int>();
-        string? spillDirectory = null;
-        string? line;
-        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
-        {
-            if (line.StartsWith("pid ", StringComparison.Ordinal))
-            {
-                pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else if (line.StartsWith("spill ", StringComparison.Ordinal))
-            {
-                spillDirectory = line[6..];
-            }
-        }
+        (List<int> pids, _, string? spillDirectory) = await ReadReportAsync(host);
 
         Assert.NotNull(spillDirectory);
 
@@ -79,25 +66,7 @@ public sealed class HostDeathTests
         }
 
         using Process host = StartTestHost(workers: 3, "wait", appHosted: false, "grandchild");
-        var pids = new List<int>();
-        int grandchild = 0;
-        string? spillDirectory = null;
-        string? line;
-        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
-        {
-            if (line.StartsWith("pid ", StringComparison.Ordinal))
-            {
-                pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else if (line.StartsWith("grandchild ", StringComparison.Ordinal))
-            {
-                grandchild = int.Parse(line[11..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("spill ", StringComparison.Ordinal))
-            {
-                spillDirectory = line[6..];
-            }
-        }
+        (List<int> pids, int grandchild, string? spillDirectory) = await ReadReportAsync(host);
 
         Assert.Equal(3, pids.Count);
         Assert.True(grandchild > 0 && Processes.IsAlive(grandchild), "the first worker should have started `sleep 1000`");
@@ -126,6 +95,32 @@ public sealed class HostDeathTests
         await Task.Delay(500);
         Assert.True(Processes.IsAlive(created.ProcessId));
         Assert.Equal(3, await created.CallAsync(() => TestMethods.Add(1, 2)));
+    }
+
+    /// <summary>Reads what the test host prints until "ready": its workers' pids, the program a worker started, its spill directory.</summary>
+    private static async Task<(List<int> Pids, int Grandchild, string? SpillDirectory)> ReadReportAsync(Process host)
+    {
+        var pids = new List<int>();
+        int grandchild = 0;
+        string? spillDirectory = null;
+        string? line;
+        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
+        {
+            if (line.StartsWith("pid ", StringComparison.Ordinal))
+            {
+                pids.Add(int.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else if (line.StartsWith("grandchild ", StringComparison.Ordinal))
+            {
+                grandchild = int.Parse(line[11..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("spill ", StringComparison.Ordinal))
+            {
+                spillDirectory = line[6..];
+            }
+        }
+
+        return (pids, grandchild, spillDirectory);
     }
 
     private static Process StartTestHost(int workers, string ending, bool appHosted, params string[] more)
