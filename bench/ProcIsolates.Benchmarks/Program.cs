@@ -43,6 +43,21 @@ if (args is ["map", ..])
     return 0;
 }
 
+if (args is [StartupCost.FreshProcessArgument])
+{
+    return await StartupCost.RunFreshAsync();
+}
+
+if (args is ["startup", ..])
+{
+    string table = await StartupCost.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Directory.CreateDirectory("artifacts/bench");
+    File.WriteAllText("artifacts/bench/startup.md", table);
+    return 0;
+}
+
 if (args is ["compare", ..])
 {
     return await ComparisonReport.RunAsync(args[1..]);
