@@ -48,6 +48,12 @@ if (args is [StartupCost.FreshProcessArgument])
     return await StartupCost.RunFreshAsync();
 }
 
+if (args is ["startup-ab", var abRuns, .. var environments])
+{
+    Console.WriteLine(await StartupCost.CompareAsync(int.Parse(abRuns, CultureInfo.InvariantCulture), environments));
+    return 0;
+}
+
 if (args is ["startup", ..])
 {
     string table = await StartupCost.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7);

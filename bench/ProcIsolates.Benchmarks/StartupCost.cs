@@ -15,18 +15,65 @@ internal static class StartupCost
     /// <summary>The argument of a fresh child process that reports its first create and first exec as JSON.</summary>
     public const string FreshProcessArgument = "startup-fresh";
 
+    /// <summary>
+    /// Worker environment for experiments: <c>STARTUP_WORKER_ENV="DOTNET_TieredPGO=0;DOTNET_TC_CallCountThreshold=5"</c>
+    /// passes these variables to every worker this harness starts (and not to the host).
+    /// </summary>
+    private static readonly InterpreterOptions Options = new()
+    {
+        Environment = (Environment.GetEnvironmentVariable("STARTUP_WORKER_ENV") ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => (string?)pair[1]),
+    };
+
     public static int Length(byte[] data) => data.Length;
+
+    /// <summary>
+    /// A/B of worker environments for cold creates, interleaved so that the machine's drift hits each alike:
+    /// <c>startup-ab 15 "A=1;B=2" "A=0"</c>.
+    /// </summary>
+    public static async Task<string> CompareAsync(int runs, string[] environments)
+    {
+        Interpreters.SpareWorkers = 0;
+        var options = environments.Select(e => new InterpreterOptions
+        {
+            Environment = e.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => (string?)pair[1]),
+        }).ToArray();
+        var samples = options.Select(_ => new List<double>()).ToArray();
+        for (int i = 0; i <= runs; i++)
+        {
+            for (int j = 0; j < options.Length; j++)
+            {
+                var clock = Stopwatch.StartNew();
+                await using Interpreter interpreter = await Interpreters.CreateAsync(options[j]);
+                await interpreter.CallAsync(() => Noop.Nothing());
+                if (i > 0)
+                {
+                    samples[j].Add(clock.Elapsed.TotalMilliseconds);
+                }
+            }
+        }
+
+        var table = new StringBuilder("| worker environment | cold create -> first call, median | all |\n|---|---|---|\n");
+        for (int j = 0; j < options.Length; j++)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"| `{environments[j]}` | {Median(samples[j]):0.0} ms | {Join(samples[j])} |");
+        }
+
+        return table.ToString();
+    }
 
     /// <summary>Run in a fresh process: its first create (host cold too), then its first exec (Roslyn cold).</summary>
     public static async Task<int> RunFreshAsync()
     {
         Interpreters.SpareWorkers = 0;
         var clock = Stopwatch.StartNew();
-        await using Interpreter first = await Interpreters.CreateAsync();
+        await using Interpreter first = await Interpreters.CreateAsync(Options);
         await first.CallAsync(() => Noop.Nothing());
         double create = clock.Elapsed.TotalMilliseconds;
 
-        await using Interpreter second = await Interpreters.CreateAsync();
+        await using Interpreter second = await Interpreters.CreateAsync(Options);
         clock.Restart();
         await second.ExecAsync("int x = 1 + 1;");
         double exec = clock.Elapsed.TotalMilliseconds;
@@ -46,7 +93,7 @@ internal static class StartupCost
         }
 
         // Warm host: the host's own code is compiled; each create starts a worker cold.
-        await using (Interpreter warmUp = await Interpreters.CreateAsync())
+        await using (Interpreter warmUp = await Interpreters.CreateAsync(Options))
         {
             await warmUp.CallAsync(() => Noop.Nothing());
         }
@@ -55,7 +102,7 @@ internal static class StartupCost
         for (int i = 0; i < runs; i++)
         {
             var clock = Stopwatch.StartNew();
-            await using Interpreter interpreter = await Interpreters.CreateAsync();
+            await using Interpreter interpreter = await Interpreters.CreateAsync(Options);
             await interpreter.CallAsync(() => Noop.Nothing());
             cold.Add(clock.Elapsed.TotalMilliseconds);
         }
@@ -66,7 +113,7 @@ internal static class StartupCost
             var clock = Stopwatch.StartNew();
             Interpreter[] all = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
             {
-                Interpreter interpreter = await Interpreters.CreateAsync();
+                Interpreter interpreter = await Interpreters.CreateAsync(Options);
                 await interpreter.CallAsync(() => Noop.Nothing());
                 return interpreter;
             }));
@@ -74,7 +121,23 @@ internal static class StartupCost
             await Task.WhenAll(all.Select(x => x.CloseAsync()));
         }
 
-        await using Interpreter warm = await Interpreters.CreateAsync();
+        // With a spare ready (the default): each round waits until the replacement spare has answered its warm-up.
+        Interpreters.SpareWorkers = 1;
+        await (await Interpreters.CreateAsync(Options)).CloseAsync();
+        var spareCreate = new List<double>();
+        var spareFirstCall = new List<double>();
+        for (int i = 0; i < runs * 2; i++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var clock = Stopwatch.StartNew();
+            await using Interpreter interpreter = await Interpreters.CreateAsync(Options);
+            spareCreate.Add(clock.Elapsed.TotalMilliseconds);
+            await interpreter.CallAsync(() => Noop.Nothing());
+            spareFirstCall.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        Interpreters.SpareWorkers = 0;
+        await using Interpreter warm = await Interpreters.CreateAsync(Options);
         await warm.ExecAsync("int y = 0;");
         var newCode = new List<double>();
         for (int i = 0; i < 30; i++)
@@ -131,6 +194,8 @@ internal static class StartupCost
         Row("cold create -> first call answered (`SpareWorkers = 0`, host warm)", Median(cold), "ms", "spawn start -> first message", Get("spawn_start_ms"), "<= 3x");
         Row("first create in a fresh process (host cold too)", Median(fresh.Select(f => f.Create)), "ms", "spawn start -> first message", Get("spawn_start_ms"), "<= 5x");
         Row("8 creates at once, cold", Median(eight), "ms", "8 spawns at once", Get("spawn8_ms"), "<= 2x");
+        Row("create with a spare ready: `CreateAsync`", Median(spareCreate), "ms", "spawn start -> first message", Get("spawn_start_ms"), "1-3 ms");
+        Row("create with a spare ready -> first call answered", Median(spareFirstCall), "ms", "spawn start -> first message", Get("spawn_start_ms"), "-");
         Row("first `ExecAsync` in a process (after `CreateAsync` returned)", Median(fresh.Select(f => f.Exec)), "ms", "-", null, "<= 500 ms");
         Row("a new code string, warm", Median(newCode), "ms", "`exec` of a new string in a pool process", Get("exec_new_ms"), "<= 5 ms");
         Row("a cached code string", Median(cachedCode), "ms", "`exec` of a new string in a pool process", Get("exec_new_ms"), "<= 0.2 ms");
@@ -183,7 +248,7 @@ internal static class StartupCost
 
         Interpreter[] all = await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
         {
-            Interpreter interpreter = await Interpreters.CreateAsync();
+            Interpreter interpreter = await Interpreters.CreateAsync(Options);
             await interpreter.CallAsync(() => Noop.Nothing());
             return interpreter;
         }));

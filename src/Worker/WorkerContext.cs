@@ -9,8 +9,11 @@ internal static class WorkerContext
     /// <summary>The host's process id, or <see langword="null"/> outside a worker.</summary>
     public static int? HostProcessId { get; internal set; }
 
-    /// <summary>The channel-data stream to the host's broker, or <see langword="null"/> outside a worker.</summary>
-    public static System.IO.Pipelines.IDuplexPipe? ChannelData { get; internal set; }
+    /// <summary>The channel-data stream to the host's broker, or <see langword="null"/> outside a worker; the first use starts it.</summary>
+    public static System.IO.Pipelines.IDuplexPipe? ChannelData => Streams?.ChannelData;
+
+    /// <summary>The worker's connections to its host.</summary>
+    internal static Protocol.Transport.WorkerStreams? Streams { get; set; }
 
     /// <summary>The calls connection (JSON-RPC), for diagnostics; user code that writes to it gets its worker killed.</summary>
     public static Stream? CallsConnection { get; internal set; }

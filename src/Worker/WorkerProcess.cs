@@ -102,8 +102,8 @@ internal static class WorkerProcess
             Exit(ExitBadStart);
         }
 
-        WorkerStreams streams = await WorkerStreams.CreateAsync(calls!, channelData!, CancellationToken.None).ConfigureAwait(false);
-        WorkerContext.ChannelData = streams.ChannelData;
+        WorkerStreams streams = WorkerStreams.Create(calls!, channelData!);
+        WorkerContext.Streams = streams;
         WorkerContext.CallsConnection = calls;
         if (arguments.Sandbox is { } confined)
         {

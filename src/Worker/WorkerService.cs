@@ -40,6 +40,12 @@ internal sealed class WorkerService : IWorkerService
     public Task<int> InitializeAsync(InitializeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.InterpreterId == InitializeRequest.WarmUpOnly)
+        {
+            // A spare's warm-up, or the worker's own: the path of this request is now compiled, and nothing changed.
+            return Task.FromResult(Environment.ProcessId);
+        }
+
         if (WorkerContext.InterpreterId is { } existing && existing != request.InterpreterId)
         {
             throw new InvalidOperationException($"This worker is already interpreter {existing}.");

@@ -1,8 +1,12 @@
+using System.IO.Pipelines;
 using MessagePack;
+using Nerdbank.Streams;
+using ProcIsolates.Protocol.Contracts;
 using ProcIsolates.Protocol.Messages;
 using ProcIsolates.Protocol.Serialization;
 using ProcIsolates.Protocol.Transport;
 using ProcIsolates.Worker.Execution;
+using StreamJsonRpc;
 
 namespace ProcIsolates.Worker;
 
@@ -20,19 +24,17 @@ internal static class WorkerWarmup
             // Loading the library (and its channel support) here, while the main thread connects, keeps it off the
             // path of the first request; InitializeAsync only checks that it is done.
             HostLibrary.EnsureLoaded();
-            RoundTrip(new CallRequest { DeclaringType = typeof(WorkerWarmup).AssemblyQualifiedName!, MethodName = nameof(Nothing), MetadataToken = 0, Arguments = [] });
+
+            // First what the main thread needs first: a JSON-RPC connection serving this worker's methods, and the
+            // path of a request through it, over an in-memory pipe pair (an empty call, as the host's first one is).
+            await RoundTripThroughJsonRpcAsync().ConfigureAwait(false);
             RoundTrip(new CallReply { Result = [0x90] });
             RoundTrip(new ExecRequest { CodeId = "warmup", Variables = new Dictionary<string, byte[]> { ["x"] = [0x01] } });
             RoundTrip(new ExecReply { Stdout = string.Empty, Stderr = string.Empty, Error = RemoteError.From(new InvalidOperationException()) });
             RoundTrip(new InitializeRequest());
             ShareableSerializer.Deserialize<int>(ShareableSerializer.Serialize(1));
-
-            var nothing = typeof(WorkerWarmup).GetMethod(nameof(Nothing), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
-            await new MethodDispatcher().InvokeAsync(
-                new CallRequest { DeclaringType = typeof(WorkerWarmup).AssemblyQualifiedName!, MethodName = nothing.Name, MetadataToken = nothing.MetadataToken, Arguments = [] },
-                CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or BadCallException or NotShareableValueException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or BadCallException or NotShareableValueException or RemoteInvocationException or ConnectionLostException)
         {
             // Warm-up is an optimisation only; the real request reports any real problem.
         }
@@ -40,6 +42,20 @@ internal static class WorkerWarmup
 
     private static void Nothing()
     {
+    }
+
+    private static async Task RoundTripThroughJsonRpcAsync()
+    {
+        (IDuplexPipe serverPipe, IDuplexPipe clientPipe) = FullDuplexStream.CreatePipePair();
+        using JsonRpc server = RpcChannel.Create(serverPipe);
+        using JsonRpc client = RpcChannel.Create(clientPipe);
+        server.AddLocalRpcTarget<IWorkerService>(new WorkerService(), options: null);
+        server.StartListening();
+        client.StartListening();
+        var nothing = typeof(WorkerWarmup).GetMethod(nameof(Nothing), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+        var request = new CallRequest { DeclaringType = typeof(WorkerWarmup).AssemblyQualifiedName!, MethodName = nothing.Name, MetadataToken = nothing.MetadataToken, Arguments = [] };
+        await client.InvokeWithCancellationAsync<int>(nameof(IWorkerService.InitializeAsync), [new InitializeRequest { InterpreterId = InitializeRequest.WarmUpOnly }], CancellationToken.None).ConfigureAwait(false);
+        await client.InvokeWithCancellationAsync<CallReply>(nameof(IWorkerService.CallAsync), [request], CancellationToken.None).ConfigureAwait(false);
     }
 
     private static void RoundTrip<T>(T message) =>

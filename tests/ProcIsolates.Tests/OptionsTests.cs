@@ -126,6 +126,7 @@ public sealed class OptionsTests
             CancellationGracePeriod = TimeSpan.FromSeconds(30),
         });
         int pid = interpreter.ProcessId;
+        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2))); // Resolved once, so that the last call is quick under load too.
 
         // The code ignores its token: the caller still has its answer at CallTimeout, while the worker, whose grace
         // period runs for 30 s more, is still the same process.

@@ -4,6 +4,7 @@ namespace ProcIsolates.Protocol.Messages;
 
 /// <summary>The outcome of a <see cref="CallRequest"/>.</summary>
 [MessagePackObject]
+[MessagePackFormatter(typeof(Formatters.CallReplyFormatter))]
 public sealed class CallReply
 {
     /// <summary>The result serialized as the method's result type; <see langword="null"/> for void and <see cref="Task"/> methods.</summary>

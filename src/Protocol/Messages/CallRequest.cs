@@ -4,6 +4,7 @@ namespace ProcIsolates.Protocol.Messages;
 
 /// <summary>Calls a static method in the worker.</summary>
 [MessagePackObject]
+[MessagePackFormatter(typeof(Formatters.CallRequestFormatter))]
 public sealed class CallRequest
 {
     /// <summary>The assembly-qualified name of the type that declares the method.</summary>

@@ -4,6 +4,7 @@ namespace ProcIsolates.Protocol.Messages;
 
 /// <summary>What an exec wrote, how long it ran and, if it threw, why.</summary>
 [MessagePackObject]
+[MessagePackFormatter(typeof(Formatters.ExecReplyFormatter))]
 public sealed class ExecReply
 {
     /// <summary>Everything the code wrote to <see cref="Console.Out"/> during the exec.</summary>

@@ -4,6 +4,7 @@ namespace ProcIsolates.Protocol.Messages;
 
 /// <summary>Runs a compiled code string in the worker.</summary>
 [MessagePackObject]
+[MessagePackFormatter(typeof(Formatters.ExecRequestFormatter))]
 public sealed class ExecRequest
 {
     /// <summary>The content hash that names the compiled assembly (lower-case hex SHA-256).</summary>

@@ -4,6 +4,7 @@ namespace ProcIsolates.Protocol.Messages;
 
 /// <summary>An exception raised in the worker, described so that the host can rethrow it.</summary>
 [MessagePackObject]
+[MessagePackFormatter(typeof(Formatters.RemoteErrorFormatter))]
 public sealed class RemoteError
 {
     /// <summary>What kind of failure this is.</summary>

@@ -11,7 +11,8 @@ namespace ProcIsolates.Protocol.Transport;
 /// <remarks>
 /// Calls stay off the multiplexer because it costs each message two more thread hops and a flow-control frame back:
 /// about 70 µs per round trip, measured (docs/benchmarks.md). A seeded channel needs no offer/accept round trip, so
-/// channel data can flow as soon as the handshake is done.
+/// channel data can flow as soon as either side starts its multiplexer: the host at once (its broker session reads
+/// from the start), a worker when its code first uses a channel.
 /// </remarks>
 public sealed class WorkerStreams : IAsyncDisposable
 {
@@ -23,43 +24,48 @@ public sealed class WorkerStreams : IAsyncDisposable
 
     private readonly Stream calls;
     private readonly Stream channelData;
+    private readonly Lazy<MultiplexingStream> multiplexer;
+    private readonly Lazy<IDuplexPipe> channelDataPipe;
 
-    private WorkerStreams(Stream calls, Stream channelData, MultiplexingStream multiplexer)
+    private WorkerStreams(Stream calls, Stream channelData)
     {
         this.calls = calls;
         this.channelData = channelData;
-        Multiplexer = multiplexer;
 
-        // System.IO.Pipelines' stream adapters read and write inline, with no pump of their own in between.
-        Rpc = new DuplexPipe(PipeReader.Create(calls, new StreamPipeReaderOptions(leaveOpen: true)), PipeWriter.Create(calls, new StreamPipeWriterOptions(leaveOpen: true)));
-        ChannelData = multiplexer.AcceptChannel(0);
+        // Protocol 3 has no handshake, so each side may start its multiplexer when it likes: bytes the other side sent
+        // first wait in the socket. The worker starts its own on first use (its set-up is ~40 ms of cold JIT at start).
+        multiplexer = new(() => MultiplexingStream.Create(channelData, new MultiplexingStream.Options
+        {
+            ProtocolMajorVersion = ProtocolMajorVersion,
+            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelDataWindow } },
+        }));
+        channelDataPipe = new(() => multiplexer.Value.AcceptChannel(0));
+
+        // System.IO.Pipelines' stream adapters read and write inline, with no pump of their own in between. Reads of
+        // 64 KiB: a large call argument or result then takes a few reads, not hundreds.
+        Rpc = new DuplexPipe(
+            PipeReader.Create(calls, new StreamPipeReaderOptions(bufferSize: 65536, minimumReadSize: 16384, leaveOpen: true)),
+            PipeWriter.Create(calls, new StreamPipeWriterOptions(leaveOpen: true)));
     }
-
-    /// <summary>The multiplexer over the channel data connection.</summary>
-    public MultiplexingStream Multiplexer { get; }
 
     /// <summary>JSON-RPC, on the calls connection.</summary>
     public IDuplexPipe Rpc { get; }
 
-    /// <summary>Channel data frames (see <see cref="Channels.ChannelFrame"/>), on seeded channel 0 of <see cref="Multiplexer"/>.</summary>
-    public IDuplexPipe ChannelData { get; }
+    /// <summary>
+    /// Channel data frames (see <see cref="Channels.ChannelFrame"/>), on seeded channel 0 of a multiplexer over the
+    /// channel-data connection, which the first use starts.
+    /// </summary>
+    public IDuplexPipe ChannelData => channelDataPipe.Value;
 
     /// <summary>Starts using a worker's two connected, handshaken connections. Both sides call this.</summary>
     /// <param name="calls">The <see cref="ConnectionRole.Calls"/> connection.</param>
     /// <param name="channelData">The <see cref="ConnectionRole.ChannelData"/> connection.</param>
-    /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The streams; disposing them closes both connections.</returns>
-    public static async Task<WorkerStreams> CreateAsync(Stream calls, Stream channelData, CancellationToken cancellationToken)
+    public static WorkerStreams Create(Stream calls, Stream channelData)
     {
         ArgumentNullException.ThrowIfNull(calls);
         ArgumentNullException.ThrowIfNull(channelData);
-        var options = new MultiplexingStream.Options
-        {
-            ProtocolMajorVersion = ProtocolMajorVersion,
-            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelDataWindow } },
-        };
-        MultiplexingStream multiplexer = await MultiplexingStream.CreateAsync(channelData, options, cancellationToken).ConfigureAwait(false);
-        return new WorkerStreams(calls, channelData, multiplexer);
+        return new WorkerStreams(calls, channelData);
     }
 
     /// <inheritdoc/>
@@ -68,7 +74,11 @@ public sealed class WorkerStreams : IAsyncDisposable
         // The connection first, so that a read still pending on it ends before the pipe adapters give back their buffers.
         await calls.DisposeAsync().ConfigureAwait(false);
         await CompleteQuietlyAsync(Rpc).ConfigureAwait(false);
-        await Multiplexer.DisposeAsync().ConfigureAwait(false);
+        if (multiplexer.IsValueCreated)
+        {
+            await multiplexer.Value.DisposeAsync().ConfigureAwait(false);
+        }
+
         await channelData.DisposeAsync().ConfigureAwait(false);
     }
 

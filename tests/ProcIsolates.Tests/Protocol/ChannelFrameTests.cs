@@ -156,11 +156,9 @@ public sealed class ChannelFrameTests
     }
 
     /// <summary>Both sides' streams over in-memory connections, the channel data connection made here.</summary>
-    private static async Task<(WorkerStreams Host, WorkerStreams Worker)> ConnectAsync(Stream hostCalls, Stream workerCalls)
+    private static Task<(WorkerStreams Host, WorkerStreams Worker)> ConnectAsync(Stream hostCalls, Stream workerCalls)
     {
         (Stream hostData, Stream workerData) = FullDuplexStream.CreatePair();
-        Task<WorkerStreams> host = WorkerStreams.CreateAsync(hostCalls, hostData, CancellationToken.None);
-        Task<WorkerStreams> worker = WorkerStreams.CreateAsync(workerCalls, workerData, CancellationToken.None);
-        return (await host, await worker);
+        return Task.FromResult((WorkerStreams.Create(hostCalls, hostData), WorkerStreams.Create(workerCalls, workerData)));
     }
 }

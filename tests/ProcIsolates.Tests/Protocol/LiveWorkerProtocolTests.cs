@@ -27,7 +27,7 @@ public sealed class LiveWorkerProtocolTests
             await second.WaitForConnectionAsync(timeout.Token);
             Assert.Equal(ConnectionRole.ChannelData, await Handshake.ServerAsync(second, token, timeout.Token));
             endpoint.DeleteSocketFile();
-            await using WorkerStreams streams = await WorkerStreams.CreateAsync(first, second, timeout.Token);
+            await using WorkerStreams streams = WorkerStreams.Create(first, second);
             using JsonRpc rpc = RpcChannel.Create(streams.Rpc);
             rpc.StartListening();
 
