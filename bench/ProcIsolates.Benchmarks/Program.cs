@@ -48,6 +48,16 @@ if (args is [StartupCost.FreshProcessArgument])
     return await StartupCost.RunFreshAsync();
 }
 
+if (args is ["idle-worker"])
+{
+    ProcIsolates.Interpreters.SpareWorkers = 0;
+    await using ProcIsolates.Interpreter idle = await ProcIsolates.Interpreters.CreateAsync();
+    await idle.CallAsync(() => Noop.Nothing());
+    Console.WriteLine(idle.ProcessId);
+    await Task.Delay(TimeSpan.FromSeconds(15));
+    return 0;
+}
+
 if (args is ["startup-ab", var abRuns, .. var environments])
 {
     Console.WriteLine(await StartupCost.CompareAsync(int.Parse(abRuns, CultureInfo.InvariantCulture), environments));

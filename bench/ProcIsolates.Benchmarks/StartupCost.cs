@@ -55,10 +55,37 @@ internal static class StartupCost
             }
         }
 
-        var table = new StringBuilder("| worker environment | cold create -> first call, median | all |\n|---|---|---|\n");
+        // Then, per environment, a warm worker's empty call and four idle workers' memory.
+        var calls = new double?[options.Length];
+        var memory = new (double? Uss, double? Pss)[options.Length];
         for (int j = 0; j < options.Length; j++)
         {
-            table.AppendLine(CultureInfo.InvariantCulture, $"| `{environments[j]}` | {Median(samples[j]):0.0} ms | {Join(samples[j])} |");
+            await using Interpreter warm = await Interpreters.CreateAsync(options[j]);
+            for (int i = 0; i < 3000; i++)
+            {
+                await warm.CallAsync(() => Noop.Nothing());
+            }
+
+            var batches = new List<double>();
+            for (int i = 0; i < 10; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int k = 0; k < 500; k++)
+                {
+                    await warm.CallAsync(() => Noop.Nothing());
+                }
+
+                batches.Add(clock.Elapsed.TotalMicroseconds / 500);
+            }
+
+            calls[j] = Median(batches);
+            memory[j] = await IdleMemoryAsync(4, options[j]);
+        }
+
+        var table = new StringBuilder("| worker environment | cold create -> first call, median | empty call | idle USS / PSS | cold creates |\n|---|---|---|---|---|\n");
+        for (int j = 0; j < options.Length; j++)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture, $"| `{environments[j]}` | {Median(samples[j]):0.0} ms | {calls[j]:0.0} us | {memory[j].Uss:0.0} / {memory[j].Pss:0.0} MB | {Join(samples[j])} |");
         }
 
         return table.ToString();
@@ -75,8 +102,9 @@ internal static class StartupCost
 
         await using Interpreter second = await Interpreters.CreateAsync(Options);
         clock.Restart();
-        await second.ExecAsync("int x = 1 + 1;");
+        ExecResult result = await second.ExecAsync("int x = 1 + 1;");
         double exec = clock.Elapsed.TotalMilliseconds;
+        Console.Error.WriteLine($"first exec {exec:0} ms, of which running in the worker {result.Duration.TotalMilliseconds:0} ms");
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double> { ["create_ms"] = create, ["exec_ms"] = exec }));
         return 0;
     }
@@ -239,7 +267,7 @@ internal static class StartupCost
         return (report.RootElement.GetProperty("create_ms").GetDouble(), report.RootElement.GetProperty("exec_ms").GetDouble());
     }
 
-    private static async Task<(double? Uss, double? Pss)> IdleMemoryAsync(int count)
+    private static async Task<(double? Uss, double? Pss)> IdleMemoryAsync(int count, InterpreterOptions? options = null)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -248,7 +276,7 @@ internal static class StartupCost
 
         Interpreter[] all = await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
         {
-            Interpreter interpreter = await Interpreters.CreateAsync(Options);
+            Interpreter interpreter = await Interpreters.CreateAsync(options ?? Options);
             await interpreter.CallAsync(() => Noop.Nothing());
             return interpreter;
         }));

@@ -42,11 +42,17 @@ public static class Interpreters
         options.Validate();
         InstallExitHook();
         cancellationToken.ThrowIfCancellationRequested();
-        long id = Interlocked.Increment(ref lastId);
+        long id = await ReserveIdAsync(cancellationToken).ConfigureAwait(false);
         bool inProcess = options.Isolation != Isolation.Process;
         Interpreter interpreter = inProcess
             ? Interpreter.StartInProcess(id, options)
             : await Interpreter.StartAsync(id, options, cancellationToken).ConfigureAwait(false);
+        if (!inProcess && CompilerWarmUp)
+        {
+            // After, not during, the first start: on two cores a compile beside a starting worker slows it by ~120 ms.
+            Compilation.CodeCompiler.WarmUpInBackground();
+        }
+
         Live[id] = interpreter;
         Diagnostics.ProcIsolatesTelemetry.Created.Add(1);
         if (!inProcess)
@@ -56,6 +62,14 @@ public static class Interpreters
 
         return interpreter;
     }
+
+    /// <summary>
+    /// Whether the host warms up the C# compiler in the background once its first worker interpreter is created
+    /// (default <see langword="true"/>), so that the first <see cref="Interpreter.ExecAsync"/> does not pay Roslyn's
+    /// cold start alone. Set it to <see langword="false"/> before creating interpreters in an app that never runs code
+    /// strings: the warm-up costs about a second of CPU and loads the compiler into the host.
+    /// </summary>
+    public static bool CompilerWarmUp { get; set; } = true;
 
     /// <summary>
     /// How many worker processes to keep started ahead of need; 1 by default, 0 for none. With a spare ready,
@@ -81,18 +95,39 @@ public static class Interpreters
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     public static InterpreterChannel<T> CreateChannel<T>(int? capacity = null) => Channels.ChannelEndFactory.Create<T>(capacity);
 
-    /// <summary>Lists the main interpreter first, then every live interpreter by id. Inside a worker: the main interpreter and the current one.</summary>
+    /// <summary>
+    /// Lists the main interpreter first, then every live interpreter by id. Inside a worker: the main interpreter, the
+    /// current one, then the live interpreters this worker created (ids are unique across the host and its workers).
+    /// </summary>
     /// <returns>A snapshot of the interpreters.</returns>
     public static IReadOnlyList<Interpreter> ListAll()
     {
+        var all = new List<Interpreter>(Live.Count + 2) { Main };
         if (WorkerContext.IsWorker)
         {
-            return [Main, Current];
+            all.Add(Current);
         }
 
-        var all = new List<Interpreter>(Live.Count + 1) { Main };
         all.AddRange(Live.Values.Where(i => i.State is not (InterpreterState.Closed or InterpreterState.Crashed)).OrderBy(i => i.Id));
         return all;
+    }
+
+    /// <summary>The next interpreter id: minted here in the outermost host, asked of the host inside a worker.</summary>
+    internal static async Task<long> ReserveIdAsync(CancellationToken cancellationToken)
+    {
+        if (WorkerContext.ReserveInterpreterId is { } askHost)
+        {
+            try
+            {
+                return await askHost(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StreamJsonRpc.ConnectionLostException or ObjectDisposedException)
+            {
+                throw new InterpreterException("This worker's host is gone: it cannot create interpreters any more.", ex);
+            }
+        }
+
+        return Interlocked.Increment(ref lastId);
     }
 
     internal static void Unregister(Interpreter interpreter) => Live.TryRemove(new KeyValuePair<long, Interpreter>(interpreter.Id, interpreter));

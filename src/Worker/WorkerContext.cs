@@ -28,6 +28,9 @@ internal static class WorkerContext
     /// <summary>Waits until this process has handled the given number of channel frames from the host (set once channels are used).</summary>
     public static Func<long, ValueTask>? ChannelFramesArrived { get; set; }
 
+    /// <summary>Asks the host for a new interpreter id (see <c>IHostService</c>); <see langword="null"/> outside a worker.</summary>
+    public static Func<CancellationToken, Task<long>>? ReserveInterpreterId { get; internal set; }
+
     /// <summary>The host's directory for large channel items, or <see langword="null"/> (items then travel whole).</summary>
     public static string? SpillDirectory { get; internal set; }
 

@@ -126,6 +126,8 @@ internal static class WorkerProcess
             shutdownRequested = true;
             shutdown.TrySetResult();
         }), options: null);
+        IHostService host = rpc.Attach<IHostService>();
+        WorkerContext.ReserveInterpreterId = host.ReserveInterpreterIdAsync;
         rpc.StartListening();
         await Task.WhenAny(rpc.Completion, shutdown.Task).ConfigureAwait(false);
         if (shutdown.Task.IsCompleted)

@@ -3,11 +3,18 @@ using ProcIsolates;
 // A host for tests that must kill their host: starts the interpreters asked for, prints their worker pids, then waits
 // to be killed (or, with "exit", returns normally, or with "throw", dies of an unhandled exception).
 // Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self] [grandchild]; "self" makes this executable host its own workers.
+// Or: ProcIsolates.TestHost sandbox, which tries the strict sandbox from whatever user runs it (the tests run it as a
+// throw-away uid) and prints one "name: outcome" line per attempt.
 // Workers started from this executable come back here with a worker command line.
 bool isWorker = args.Length > 0 && args[0] == "--procisolates-worker";
 if ((isWorker || args.Contains("self")) && ProcIsolatesWorker.TryRun(args, out int workerExitCode))
 {
     return workerExitCode;
+}
+
+if (args is ["sandbox"])
+{
+    return await SandboxProbe.RunAsync();
 }
 
 int count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;

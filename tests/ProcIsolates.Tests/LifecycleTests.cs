@@ -48,6 +48,29 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Interpreters_created_inside_workers_get_ids_unique_across_the_host_and_all_its_workers()
+    {
+        await using Interpreter outer = await Interpreters.CreateAsync();
+        NestedIds inner = await outer.CallAsync(() => TestMethods.CreateInterpretersHere(2));
+        NestedIds innermost = Assert.IsType<NestedIds>(inner.Deeper);
+
+        long[] ids = [outer.Id, inner.Child, inner.Thread, innermost.Child, innermost.Thread];
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(id > 0));
+        Assert.Equal(outer.Id, inner.Current);
+        Assert.Equal(inner.Child, innermost.Current);
+
+        // Each worker lists the main interpreter, itself, then what it created, by id.
+        Assert.Equal([0, outer.Id, .. new[] { inner.Child, inner.Thread }.Order()], inner.Listed);
+        Assert.Equal([0, inner.Child, .. new[] { innermost.Child, innermost.Thread }.Order()], innermost.Listed);
+
+        // The host mints every id: its next one comes after all of them.
+        await using Interpreter later = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.Thread });
+        Assert.True(later.Id > ids.Max());
+        Assert.DoesNotContain(Interpreters.ListAll(), i => i.Id == inner.Child || i.Id == innermost.Child);
+    }
+
+    [Fact]
     public async Task Current_inside_a_worker_has_the_id_the_host_sees()
     {
         await using Interpreter interpreter = await Interpreters.CreateAsync();

@@ -110,6 +110,17 @@ public static class TestMethods
 
     public static long InterpreterId() => Interpreters.Current.Id;
 
+    /// <summary>In a worker: creates a process and a thread interpreter, lists, and lets the child do the same <paramref name="depth"/> - 1 levels down.</summary>
+    public static async Task<NestedIds> CreateInterpretersHere(int depth)
+    {
+        Interpreters.SpareWorkers = 0; // This worker's own spares would only add processes to the test.
+        await using Interpreter child = await Interpreters.CreateAsync();
+        await using Interpreter thread = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.Thread });
+        long[] listed = [.. Interpreters.ListAll().Select(i => i.Id)];
+        NestedIds? deeper = depth > 1 ? await child.CallAsync(() => CreateInterpretersHere(depth - 1)) : null;
+        return new NestedIds(Interpreters.Current.Id, child.Id, thread.Id, listed, deeper);
+    }
+
     public static int Throw(string message) => throw new InvalidOperationException(message);
 
     public static Stream OpenStream() => new MemoryStream();
@@ -159,3 +170,6 @@ public static class TestMethods
         return [start, DateTime.UtcNow.Ticks, (long)x % 2];
     }
 }
+
+/// <summary>What <see cref="TestMethods.CreateInterpretersHere"/> saw in one worker.</summary>
+public sealed record NestedIds(long Current, long Child, long Thread, long[] Listed, NestedIds? Deeper);

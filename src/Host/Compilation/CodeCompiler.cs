@@ -24,6 +24,37 @@ internal static class CodeCompiler
 
     private static readonly ConcurrentDictionary<string, Lazy<CompiledCode>> Cache = new(StringComparer.Ordinal);
 
+    private static int warmUpStarted;
+
+    /// <summary>
+    /// Compiles a small program once in the background, the first time this is called: Roslyn's first compilation in
+    /// a process costs 0.5-1 s, nearly all of it the JIT of the binder (Roslyn's package is IL only), which would
+    /// otherwise fall on the first exec. Nothing is cached by it; a real exec meanwhile compiles alongside and shares
+    /// what is compiled by then.
+    /// </summary>
+    public static void WarmUpInBackground()
+    {
+        if (Interlocked.Exchange(ref warmUpStarted, 1) == 1)
+        {
+            return;
+        }
+
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                _ = Build("warm-up-not-cached", "int warmUp = args.Length + 1;\nConsole.Write(warmUp);", new Dictionary<string, Type> { ["value"] = typeof(int) });
+            }
+#pragma warning disable CA1031 // An optimisation only: the first real exec reports any real problem.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        })
+        { IsBackground = true, Name = "ProcIsolates compiler warm-up" };
+        thread.Start();
+    }
+
     /// <summary>Compiles <paramref name="code"/> with variables of the types of <paramref name="variables"/>' values.</summary>
     /// <param name="code">The C# statements.</param>
     /// <param name="variables">The variables, or <see langword="null"/>.</param>

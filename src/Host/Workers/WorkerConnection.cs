@@ -66,6 +66,7 @@ internal sealed class WorkerConnection
         ended = DescribeEndAsync();
         process.Exited += (_, _) => OnProcessExited();
         rpc.Disconnected += OnCallsDisconnected;
+        rpc.AddLocalRpcTarget<IHostService>(new HostService(), options: null);
         rpc.StartListening();
         if (process.HasExited)
         {

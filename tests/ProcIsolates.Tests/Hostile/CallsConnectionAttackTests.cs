@@ -45,6 +45,32 @@ public sealed class CallsConnectionAttackTests
     }
 
     [Fact]
+    public async Task A_worker_that_floods_the_host_with_id_requests_gets_unique_ids_and_slows_no_one()
+    {
+        await using Interpreter bystander = await Interpreters.CreateAsync();
+        await using Interpreter hostile = await Interpreters.CreateAsync();
+        long before = await NextIdAsync();
+
+        Task<long[]> flood = hostile.CallAsync(() => HostileJobs.ReserveIdsInALoop(20_000, 256));
+        for (int i = 0; i < 20 && !flood.IsCompleted; i++)
+        {
+            Assert.Equal(3, await bystander.CallAsync(() => TestMethods.Add(1, 2)).WaitAsync(Bound)); // Served meanwhile.
+        }
+
+        long[] ids = await flood.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(20_000, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.True(id > before));
+        Assert.True(await NextIdAsync() > ids.Max());
+        Assert.Equal(InterpreterState.Idle, hostile.State);
+
+        static async Task<long> NextIdAsync()
+        {
+            await using Interpreter probe = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = Isolation.Thread });
+            return probe.Id;
+        }
+    }
+
+    [Fact]
     public async Task A_worker_that_breaks_the_channel_protocol_raises_Crashed_with_the_reason()
     {
         await using Interpreter hostile = await Interpreters.CreateAsync();

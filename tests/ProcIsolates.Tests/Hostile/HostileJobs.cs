@@ -129,6 +129,19 @@ public static class HostileJobs
     private static IChannelCore CoreOf<T>(ChannelWriter<T> writer) =>
         (IChannelCore)writer.GetType().GetFields(BindingFlags.NonPublic | BindingFlags.Instance).Single(f => f.FieldType == typeof(IChannelCore)).GetValue(writer)!;
 
+    /// <summary>Asks the host for interpreter ids as fast as it can, <paramref name="concurrent"/> requests at a time.</summary>
+    public static async Task<long[]> ReserveIdsInALoop(int count, int concurrent)
+    {
+        var reserve = (Func<CancellationToken, Task<long>>)WorkerContext("ReserveInterpreterId")!;
+        var ids = new List<long>(count);
+        for (int done = 0; done < count; done += concurrent)
+        {
+            ids.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrent, count - done)).Select(_ => reserve(CancellationToken.None))));
+        }
+
+        return [.. ids];
+    }
+
     private static object? WorkerContext(string property) =>
         Type.GetType("ProcIsolates.Worker.WorkerContext, ProcIsolates.Worker", throwOnError: true)!.GetProperty(property)!.GetValue(null);
 }
