@@ -8,7 +8,8 @@ internal static class SandboxProbe
 {
     public static async Task<int> RunAsync()
     {
-        Report("uid", Environment.GetEnvironmentVariable("PROCISOLATES_PROBE_UID") ?? "?");
+        // The effective uid, from the kernel (there may be no passwd entry for it).
+        Report("uid", File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2]);
         Report("strict supported", SandboxOptions.Strict.IsSupported(out string strictReason) ? "yes" : "no: " + strictReason);
         await using Interpreter jail = await Interpreters.CreateAsync(new InterpreterOptions { Sandbox = SandboxOptions.Strict });
 
