@@ -30,6 +30,10 @@ public static class ChannelThroughput
         rows.Add(Measure("interpreter channel, worker -> host, 64 B, unbounded", smallItems, "items/s", () => WorkerToHostAsync(producer, smallItems, 64)));
         rows.Add(Measure("interpreter channel, host -> worker, 64 B, unbounded", smallItems, "items/s", () => HostToWorkerAsync(consumer, smallItems, 64)));
         rows.Add(Measure("raw pipe, process -> process, 64 B", smallItems, "items/s", () => RawPipe.SendAsync(smallItems, 64)));
+        rows.Add(Measure("interpreter channel, worker -> host, 64 B, unbounded, `await WriteAsync` loop", smallItems, "items/s", () => WorkerToHostAsync(producer, smallItems, 64, null, awaiting: true)));
+        rows.Add(Measure("interpreter channel, worker -> host, 64 B, capacity 1024, `await WriteAsync` loop", smallItems, "items/s", () => WorkerToHostAsync(producer, smallItems, 64, 1024, awaiting: true)));
+        rows.Add(Measure("interpreter channel, worker -> host, 64 B, capacity 1024, TryWrite loop", smallItems, "items/s", () => WorkerToHostAsync(producer, smallItems, 64, 1024, awaiting: false)));
+        rows.Add(Measure("interpreter channel, worker -> worker, 64 B, unbounded, `await WriteAsync` loop", smallItems, "items/s", () => WorkerToWorkerAsync(producer, consumer, smallItems, 64, null, awaiting: true)));
         rows.Add(Measure("interpreter channel, worker -> worker, 1 MiB, capacity 16", largeItems * (1 << 20) / 1e6, "MB/s", () => WorkerToWorkerAsync(producer, consumer, largeItems, 1 << 20, 16)));
         rows.Add(Measure("raw pipe, process -> process, 1 MiB", largeItems * (1 << 20) / 1e6, "MB/s", () => RawPipe.SendAsync(largeItems, 1 << 20)));
 
@@ -53,8 +57,13 @@ public static class ChannelThroughput
         Ratio("64 B unbounded / Python Queue", rows[0].Best, pySmall);
         Ratio("64 B capacity 1024 / Python Queue", rows[1].Best, pySmall);
         Ratio("64 B unbounded / raw pipe", rows[0].Best, rows[4].Best);
-        Ratio("1 MiB / Python Queue", rows[5].Best, pyLarge);
-        Ratio("1 MiB / raw pipe", rows[5].Best, rows[6].Best);
+        Ratio("1 MiB / Python Queue", rows[9].Best, pyLarge);
+        Ratio("1 MiB / raw pipe", rows[9].Best, rows[10].Best);
+        Ratio("worker -> host unbounded: `await WriteAsync` / TryWrite loop", rows[5].Best, rows[2].Best);
+        Ratio("worker -> host capacity 1024: `await WriteAsync` / TryWrite loop", rows[6].Best, rows[7].Best);
+        Ratio("worker -> host unbounded `await WriteAsync` / Python Queue", rows[5].Best, pySmall);
+        Ratio("worker -> host capacity 1024 `await WriteAsync` / Python Queue", rows[6].Best, pySmall);
+        Ratio("worker -> worker unbounded `await WriteAsync` / Python Queue", rows[8].Best, pySmall);
         return table.ToString();
 
         void Ratio(string name, double value, double? baseline) =>
@@ -90,12 +99,14 @@ public static class ChannelThroughput
         return (name, rates[^1], rates[rates.Count / 2], unit);
     }
 
-    private static async Task<TimeSpan> WorkerToWorkerAsync(Interpreter producer, Interpreter consumer, int count, int size, int? capacity)
+    private static async Task<TimeSpan> WorkerToWorkerAsync(Interpreter producer, Interpreter consumer, int count, int size, int? capacity, bool awaiting = false)
     {
         InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(capacity);
         var clock = Stopwatch.StartNew();
         Task<long> received = consumer.CallAsync(() => ChannelWork.Consume(channel.Reader));
-        await producer.CallAsync(() => ChannelWork.Produce(channel.Writer, count, size));
+        await (awaiting
+            ? producer.CallAsync(() => ChannelWork.ProduceAwaiting(channel.Writer, count, size))
+            : producer.CallAsync(() => ChannelWork.Produce(channel.Writer, count, size)));
         long bytes = await received;
         TimeSpan elapsed = clock.Elapsed;
         if (bytes != (long)count * size)
@@ -106,12 +117,14 @@ public static class ChannelThroughput
         return elapsed;
     }
 
-    private static async Task<TimeSpan> WorkerToHostAsync(Interpreter producer, int count, int size)
+    private static async Task<TimeSpan> WorkerToHostAsync(Interpreter producer, int count, int size, int? capacity = null, bool awaiting = false)
     {
-        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>();
+        InterpreterChannel<byte[]> channel = Interpreters.CreateChannel<byte[]>(capacity);
         var clock = Stopwatch.StartNew();
         Task<long> received = ChannelWork.Consume(channel.Reader);
-        await producer.CallAsync(() => ChannelWork.Produce(channel.Writer, count, size));
+        await (awaiting
+            ? producer.CallAsync(() => ChannelWork.ProduceAwaiting(channel.Writer, count, size))
+            : producer.CallAsync(() => ChannelWork.Produce(channel.Writer, count, size)));
         await received;
         return clock.Elapsed;
     }

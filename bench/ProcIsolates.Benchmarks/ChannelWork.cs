@@ -24,6 +24,19 @@ public static class ChannelWork
         output.Complete();
     }
 
+    /// <summary>Writes <paramref name="count"/> items of <paramref name="size"/> bytes the way most code does, one awaited <c>WriteAsync</c> each, then completes.</summary>
+    public static async Task ProduceAwaiting(ChannelWriter<byte[]> output, int count, int size)
+    {
+        byte[] payload = new byte[size];
+        Random.Shared.NextBytes(payload);
+        for (int i = 0; i < count; i++)
+        {
+            await output.WriteAsync(payload);
+        }
+
+        output.Complete();
+    }
+
     /// <summary>Reads until the channel ends; returns the bytes received.</summary>
     public static async Task<long> Consume(ChannelReader<byte[]> input)
     {

@@ -1,18 +1,27 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Nerdbank.Streams;
 using ProcIsolates.Protocol.Channels;
 
 namespace ProcIsolates.Channels;
 
 /// <summary>
-/// Writes channel frames to one side of a channel-data stream from any thread without blocking. Frames written while
-/// a flush is under way go out together with the next one, so a burst of small items costs few writes on the pipe.
+/// Writes channel frames to one side of a channel-data stream from any thread without blocking. Frames are gathered
+/// in a buffer of their own while a write is under way and go out together with the next one, so a burst of small
+/// items costs few writes on the pipe; only the flush loop touches the pipe (a stream's pipe writer must not be
+/// written while it flushes). <see cref="WhenWrittenAsync"/> tells when a frame has been handed to the connection.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213:Disposable fields should be disposed", Justification = "See CA1001.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The buffers go back to the pool as each write ends (Reset); those of an output that broke are left to the GC.")]
 internal sealed class FrameOutput
 {
     private readonly PipeWriter writer;
     private readonly CountingWriter counted;
     private readonly Lock gate = new();
+    private readonly List<(long Frame, TaskCompletionSource Written)> writtenWaiters = [];
+    private Sequence<byte> gathering = new(ArrayPool<byte>.Shared);
+    private Sequence<byte> writing = new(ArrayPool<byte>.Shared);
+    private long written;
     private bool dirty;
     private bool flushing;
     private bool broken;
@@ -44,14 +53,15 @@ internal sealed class FrameOutput
     public long SentFrames => Interlocked.Read(ref sent);
 
     /// <summary>Queues a frame; it is flushed shortly on a pool thread.</summary>
-    public void Send(ChannelFrame frame)
+    /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
+    public long Send(ChannelFrame frame)
     {
         lock (gate)
         {
-            Interlocked.Increment(ref sent);
+            long number = Interlocked.Increment(ref sent);
             if (broken)
             {
-                return;
+                return number;
             }
 
             try
@@ -61,7 +71,7 @@ internal sealed class FrameOutput
             catch (InvalidOperationException)
             {
                 broken = true; // The stream was completed under us: the worker is gone.
-                return;
+                return number;
             }
 
             dirty = true;
@@ -71,7 +81,8 @@ internal sealed class FrameOutput
                 broken = true;
                 long unsent = unsentBytes;
                 ThreadPool.QueueUserWorkItem(static state => state.overflow(state.unsent), (overflow, unsent), preferLocal: false);
-                return;
+                FailWaitersLocked();
+                return number;
             }
 
             if (!flushing)
@@ -79,6 +90,33 @@ internal sealed class FrameOutput
                 flushing = true;
                 ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(), this, preferLocal: false);
             }
+
+            return number;
+        }
+    }
+
+    /// <summary>
+    /// Completes when frame <paramref name="frame"/> and all before it have been written to the connection (for a
+    /// socket: the kernel has them, and the peer reads them even if this process dies next); fails with
+    /// <see cref="IOException"/> if the output broke before that.
+    /// </summary>
+    public Task WhenWrittenAsync(long frame)
+    {
+        lock (gate)
+        {
+            if (written >= frame)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (broken)
+            {
+                return Task.FromException(new IOException("The channel-data connection broke before the frame was written."));
+            }
+
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            writtenWaiters.Add((frame, waiter));
+            return waiter.Task;
         }
     }
 
@@ -88,7 +126,18 @@ internal sealed class FrameOutput
         lock (gate)
         {
             broken = true;
+            FailWaitersLocked();
         }
+    }
+
+    private void FailWaitersLocked()
+    {
+        foreach ((_, TaskCompletionSource waiter) in writtenWaiters)
+        {
+            waiter.TrySetException(new IOException("The channel-data connection broke before the frame was written."));
+        }
+
+        writtenWaiters.Clear();
     }
 
     private async Task FlushLoopAsync()
@@ -97,7 +146,7 @@ internal sealed class FrameOutput
         {
             while (true)
             {
-                ValueTask<FlushResult> flush;
+                long upTo;
                 lock (gate)
                 {
                     if (!dirty || broken)
@@ -107,14 +156,35 @@ internal sealed class FrameOutput
                     }
 
                     dirty = false;
-                    unsentBytes = 0; // What is written while this flush waits for the peer counts towards the bound.
-                    flush = writer.FlushAsync();
+                    unsentBytes = 0; // What is written while this write waits for the peer counts towards the bound.
+                    (gathering, writing) = (writing, gathering);
+                    upTo = sent;
                 }
 
-                FlushResult result = await flush.ConfigureAwait(false);
-                if (result.IsCompleted || result.IsCanceled)
+                foreach (ReadOnlyMemory<byte> segment in writing.AsReadOnlySequence)
                 {
-                    Break();
+                    FlushResult result = await writer.WriteAsync(segment).ConfigureAwait(false);
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        Break();
+                        return;
+                    }
+                }
+
+                writing.Reset();
+                lock (gate)
+                {
+                    written = upTo;
+                    writtenWaiters.RemoveAll(w =>
+                    {
+                        if (w.Frame > upTo)
+                        {
+                            return false;
+                        }
+
+                        w.Written.TrySetResult();
+                        return true;
+                    });
                 }
             }
         }
@@ -125,6 +195,7 @@ internal sealed class FrameOutput
             {
                 broken = true;
                 flushing = false;
+                FailWaitersLocked();
             }
         }
     }
@@ -135,11 +206,11 @@ internal sealed class FrameOutput
         public void Advance(int count)
         {
             owner.unsentBytes += count; // Under the owner's lock: frames are written in Send only.
-            owner.writer.Advance(count);
+            owner.gathering.Advance(count);
         }
 
-        public Memory<byte> GetMemory(int sizeHint = 0) => owner.writer.GetMemory(sizeHint);
+        public Memory<byte> GetMemory(int sizeHint = 0) => owner.gathering.GetMemory(sizeHint);
 
-        public Span<byte> GetSpan(int sizeHint = 0) => owner.writer.GetSpan(sizeHint);
+        public Span<byte> GetSpan(int sizeHint = 0) => owner.gathering.GetSpan(sizeHint);
     }
 }

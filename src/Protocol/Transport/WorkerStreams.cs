@@ -4,58 +4,40 @@ using Nerdbank.Streams;
 namespace ProcIsolates.Protocol.Transport;
 
 /// <summary>
-/// What a worker's two connections to its host carry (see <see cref="ConnectionRole"/>): JSON-RPC straight on the
-/// calls connection, and channel data on seeded channel 0 of a Nerdbank.Streams <see cref="MultiplexingStream"/>
-/// (protocol 3, with per-channel flow control) over the other.
+/// What a worker's two connections to its host carry (see <see cref="ConnectionRole"/>): JSON-RPC on the calls
+/// connection, and the channel data frames (<see cref="Channels.ChannelFrame"/>) on the other, each straight on its
+/// socket through System.IO.Pipelines' stream adapters.
 /// </summary>
 /// <remarks>
-/// Calls stay off the multiplexer because it costs each message two more thread hops and a flow-control frame back:
-/// about 70 µs per round trip, measured (docs/benchmarks.md). A seeded channel needs no offer/accept round trip, so
-/// channel data can flow as soon as either side starts its multiplexer: the host at once (its broker session reads
-/// from the start), a worker when its code first uses a channel.
+/// Channel data used to run on a seeded channel of a Nerdbank.Streams <c>MultiplexingStream</c>; with a single
+/// channel the multiplexer only added a buffer between the frames and the socket, and that buffer hid the one fact
+/// an awaited channel write needs: that its bytes are in the kernel (a flush of this pipe completes when the socket
+/// took them, and the host reads them even if the worker dies right after). Flow control is the socket's and the
+/// channel protocol's own (write slots, the unsent-bytes budget).
 /// </remarks>
 public sealed class WorkerStreams : IAsyncDisposable
 {
-    /// <summary>The multiplexing protocol version: 3, set explicitly because the library's default is 1.</summary>
-    public const int ProtocolMajorVersion = 3;
-
-    /// <summary>How many bytes of channel data may be in flight towards one side before the writer waits.</summary>
-    public const long ChannelDataWindow = 4 * 1024 * 1024;
+    /// <summary>The size of each read buffer: a large call argument or channel item then takes a few reads, not hundreds.</summary>
+    private const int ReadBufferSize = 64 * 1024;
 
     private readonly Stream calls;
     private readonly Stream channelData;
-    private readonly Lazy<MultiplexingStream> multiplexer;
-    private readonly Lazy<IDuplexPipe> channelDataPipe;
 
     private WorkerStreams(Stream calls, Stream channelData)
     {
         this.calls = calls;
         this.channelData = channelData;
 
-        // Protocol 3 has no handshake, so each side may start its multiplexer when it likes: bytes the other side sent
-        // first wait in the socket. The worker starts its own on first use (its set-up is ~40 ms of cold JIT at start).
-        multiplexer = new(() => MultiplexingStream.Create(channelData, new MultiplexingStream.Options
-        {
-            ProtocolMajorVersion = ProtocolMajorVersion,
-            SeededChannels = { new MultiplexingStream.ChannelOptions { ChannelReceivingWindowSize = ChannelDataWindow } },
-        }));
-        channelDataPipe = new(() => multiplexer.Value.AcceptChannel(0));
-
-        // System.IO.Pipelines' stream adapters read and write inline, with no pump of their own in between. Reads of
-        // 64 KiB: a large call argument or result then takes a few reads, not hundreds.
-        Rpc = new DuplexPipe(
-            PipeReader.Create(calls, new StreamPipeReaderOptions(bufferSize: 65536, minimumReadSize: 16384, leaveOpen: true)),
-            PipeWriter.Create(calls, new StreamPipeWriterOptions(leaveOpen: true)));
+        // Inline reads and writes, with no pump of their own in between.
+        Rpc = Adapt(calls);
+        ChannelData = Adapt(channelData);
     }
 
     /// <summary>JSON-RPC, on the calls connection.</summary>
     public IDuplexPipe Rpc { get; }
 
-    /// <summary>
-    /// Channel data frames (see <see cref="Channels.ChannelFrame"/>), on seeded channel 0 of a multiplexer over the
-    /// channel-data connection, which the first use starts.
-    /// </summary>
-    public IDuplexPipe ChannelData => channelDataPipe.Value;
+    /// <summary>Channel data frames (see <see cref="Channels.ChannelFrame"/>), on the channel-data connection.</summary>
+    public IDuplexPipe ChannelData { get; }
 
     /// <summary>Starts using a worker's two connected, handshaken connections. Both sides call this.</summary>
     /// <param name="calls">The <see cref="ConnectionRole.Calls"/> connection.</param>
@@ -74,13 +56,13 @@ public sealed class WorkerStreams : IAsyncDisposable
         // The connection first, so that a read still pending on it ends before the pipe adapters give back their buffers.
         await calls.DisposeAsync().ConfigureAwait(false);
         await CompleteQuietlyAsync(Rpc).ConfigureAwait(false);
-        if (multiplexer.IsValueCreated)
-        {
-            await multiplexer.Value.DisposeAsync().ConfigureAwait(false);
-        }
-
         await channelData.DisposeAsync().ConfigureAwait(false);
+        await CompleteQuietlyAsync(ChannelData).ConfigureAwait(false);
     }
+
+    private static DuplexPipe Adapt(Stream stream) => new(
+        PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: ReadBufferSize / 4, leaveOpen: true)),
+        PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
 
     private static async Task CompleteQuietlyAsync(IDuplexPipe pipe)
     {

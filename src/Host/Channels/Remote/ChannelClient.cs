@@ -142,7 +142,8 @@ internal sealed class ChannelClient
     /// Sends a frame with every pending acknowledgement. <paramref name="releaseCurrent"/> also acknowledges the item
     /// each reader handed out last: a write may be that item going on, so the two must travel together.
     /// </summary>
-    public void Send(ChannelFrame frame, bool releaseCurrent)
+    /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
+    public long Send(ChannelFrame frame, bool releaseCurrent)
     {
         lock (sendGate)
         {
@@ -158,10 +159,14 @@ internal sealed class ChannelClient
             }
 
             frame.Acks = acks;
-            output.Send(frame);
+            long number = output.Send(frame);
             sentSinceBarrier = 1;
+            return number;
         }
     }
+
+    /// <summary>Completes when frame <paramref name="frame"/> is in the connection (the host reads it even if this process dies next).</summary>
+    public Task WhenWrittenAsync(long frame) => output.WhenWrittenAsync(frame);
 
     private async Task ReleaseAfterOperation()
     {

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using ProcIsolates.Protocol.Channels;
 
 namespace ProcIsolates.Channels.Remote;
@@ -148,18 +149,29 @@ internal sealed partial class RemoteChannelCore
             }
         }
 
+        if (Handle.Capacity != 0)
+        {
+            // With the channel open and a slot held (none needed when unbounded) the broker takes the item as it
+            // arrives, even past a completion it has not yet told this process about (see BeginWrite). So the write has
+            // happened once its frame is in the connection: the host reads it even if this process dies next. A write
+            // that happened must not report a cancellation, so this waits without the token.
+            long frame = SendWrite(item, 0);
+            try
+            {
+                await client.WhenWrittenAsync(frame).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new ChannelClosedException("The connection to the host broke before the item reached it.", ex);
+            }
+
+            return;
+        }
+
         long sequence = Interlocked.Increment(ref lastSequence);
         var confirmed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         confirms[sequence] = confirmed;
         SendWrite(item, sequence);
-
-        if (Handle.Capacity != 0)
-        {
-            // With a slot held the broker takes the item at once: the confirmation is one round trip away, and a
-            // write that happened must not report a cancellation.
-            await confirmed.Task.ConfigureAwait(false);
-            return;
-        }
 
         try
         {
@@ -250,11 +262,11 @@ internal sealed partial class RemoteChannelCore
         }
     }
 
-    private void SendWrite(byte[] item, long sequence)
+    private long SendWrite(byte[] item, long sequence)
     {
         try
         {
-            client.Send(new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item }, releaseCurrent: true);
+            return client.Send(new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item }, releaseCurrent: true);
         }
         finally
         {
