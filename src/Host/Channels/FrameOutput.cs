@@ -54,8 +54,20 @@ internal sealed class FrameOutput
 
     /// <summary>Queues a frame; it is flushed shortly on a pool thread.</summary>
     /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
-    public long Send(ChannelFrame frame)
+    public long Send(ChannelFrame frame) => Enqueue(frame, writeHere: false, out _);
+
+    /// <summary>Starts writing on this thread what <see cref="Enqueue"/> left for it (its <c>startHere</c> was true).</summary>
+    public void WriteHere() => _ = FlushLoopAsync();
+
+    /// <summary>
+    /// Queues a frame. With <paramref name="writeHere"/>, when no write is under way the caller is to start one on its
+    /// own thread (<paramref name="startHere"/>; through <see cref="WriteHere"/>, once it holds no lock): a socket
+    /// usually takes the bytes at once, so an awaited channel write then completes without a thread hop.
+    /// </summary>
+    /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
+    public long Enqueue(ChannelFrame frame, bool writeHere, out bool startHere)
     {
+        startHere = false;
         lock (gate)
         {
             long number = Interlocked.Increment(ref sent);
@@ -88,7 +100,14 @@ internal sealed class FrameOutput
             if (!flushing)
             {
                 flushing = true;
-                ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(), this, preferLocal: false);
+                if (writeHere)
+                {
+                    startHere = true; // Once the lock is released.
+                }
+                else
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(), this, preferLocal: false);
+                }
             }
 
             return number;

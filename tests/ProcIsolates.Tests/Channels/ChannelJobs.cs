@@ -90,6 +90,17 @@ public static class ChannelJobs
     }
 
     /// <summary>Reads everything until the channel ends and returns the sum.</summary>
+    /// <summary>Awaits <paramref name="count"/> writes, then dies at once: no flush, no goodbye.</summary>
+    public static async Task WriteThenFailFast(ChannelWriter<int> output, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await output.WriteAsync(i);
+        }
+
+        Environment.FailFast("the writer dies right after its last awaited write");
+    }
+
     public static async Task<long> Sum(ChannelReader<int> input)
     {
         long sum = 0;

@@ -30,6 +30,25 @@ public sealed class ChannelRecoveryTests
         await input.Reader.Completion.WaitAsync(Timeout);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1_000)]
+    public async Task Every_awaited_write_arrives_though_the_writer_dies_the_moment_the_last_completes(int? capacity)
+    {
+        InterpreterChannel<int> channel = Interpreters.CreateChannel<int>(capacity);
+        await using Interpreter writer = await Interpreters.CreateAsync();
+
+        // The last WriteAsync returns and the process ends the next instant: what it reported written is in the socket.
+        await Assert.ThrowsAsync<InterpreterCrashedException>(() => writer.CallAsync(() => ChannelJobs.WriteThenFailFast(channel.Writer, 500)).WaitAsync(Timeout));
+
+        for (int i = 0; i < 500; i++)
+        {
+            Assert.Equal(i, await channel.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+        }
+
+        Assert.False(channel.Reader.TryRead(out _));
+    }
+
     [Fact]
     public async Task A_writer_killed_mid_stream_leaves_its_completed_writes_and_the_channel_open()
     {

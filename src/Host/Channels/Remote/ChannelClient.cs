@@ -143,8 +143,16 @@ internal sealed class ChannelClient
     /// each reader handed out last: a write may be that item going on, so the two must travel together.
     /// </summary>
     /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
-    public long Send(ChannelFrame frame, bool releaseCurrent)
+    public long Send(ChannelFrame frame, bool releaseCurrent) => Send(frame, releaseCurrent, writeHere: false);
+
+    /// <summary>Sends a frame (releasing the current operation's acknowledgements), writing it on this thread if no write is under way.</summary>
+    /// <returns>The frame's number, for <see cref="WhenWrittenAsync"/>.</returns>
+    public long SendWritingHere(ChannelFrame frame) => Send(frame, releaseCurrent: true, writeHere: true);
+
+    private long Send(ChannelFrame frame, bool releaseCurrent, bool writeHere)
     {
+        long number;
+        bool startHere;
         lock (sendGate)
         {
             List<long>? acks = null;
@@ -159,10 +167,16 @@ internal sealed class ChannelClient
             }
 
             frame.Acks = acks;
-            long number = output.Send(frame);
+            number = output.Enqueue(frame, writeHere, out startHere);
             sentSinceBarrier = 1;
-            return number;
         }
+
+        if (startHere)
+        {
+            output.WriteHere();
+        }
+
+        return number;
     }
 
     /// <summary>Completes when frame <paramref name="frame"/> is in the connection (the host reads it even if this process dies next).</summary>

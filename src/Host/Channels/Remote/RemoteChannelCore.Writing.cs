@@ -155,10 +155,10 @@ internal sealed partial class RemoteChannelCore
             // arrives, even past a completion it has not yet told this process about (see BeginWrite). So the write has
             // happened once its frame is in the connection: the host reads it even if this process dies next. A write
             // that happened must not report a cancellation, so this waits without the token.
-            long frame = SendWrite(item, 0);
+            Task written = client.WhenWrittenAsync(SendWrite(item, 0, writeHere: true));
             try
             {
-                await client.WhenWrittenAsync(frame).ConfigureAwait(false);
+                await written.ConfigureAwait(false);
             }
             catch (IOException ex)
             {
@@ -262,11 +262,12 @@ internal sealed partial class RemoteChannelCore
         }
     }
 
-    private long SendWrite(byte[] item, long sequence)
+    private long SendWrite(byte[] item, long sequence, bool writeHere = false)
     {
         try
         {
-            return client.Send(new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item }, releaseCurrent: true);
+            var frame = new ChannelFrame { Op = ChannelOp.Write, Channel = Handle.Id, A = sequence, Item = item };
+            return writeHere ? client.SendWritingHere(frame) : client.Send(frame, releaseCurrent: true);
         }
         finally
         {
