@@ -2,7 +2,7 @@ using ProcIsolates;
 
 // A host for tests that must kill their host: starts the interpreters asked for, prints their worker pids, then waits
 // to be killed (or, with "exit", returns normally, or with "throw", dies of an unhandled exception).
-// Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self] [grandchild]; "self" makes this executable host its own workers.
+// Usage: ProcIsolates.TestHost <count> [wait|exit|throw] [self] [grandchild] [cgroup]; "self" makes this executable host its own workers.
 // Or: ProcIsolates.TestHost sandbox, which tries the strict sandbox from whatever user runs it (the tests run it as a
 // throw-away uid) and prints one "name: outcome" line per attempt.
 // Workers started from this executable come back here with a worker command line.
@@ -22,7 +22,17 @@ string ending = args.Length > 1 ? args[1] : "wait";
 var interpreters = new List<Interpreter>();
 for (int i = 0; i < count; i++)
 {
-    Interpreter interpreter = await Interpreters.CreateAsync();
+    // With "cgroup", the last worker is sandboxed with limits, so it has cgroups of its own; their paths are printed.
+    bool limited = args.Contains("cgroup") && i == count - 1;
+    Interpreter interpreter = await Interpreters.CreateAsync(limited ? new InterpreterOptions { Sandbox = SandboxOptions.None with { MaxThreads = 200, MemoryLimit = 512L << 20 } } : null);
+    if (limited)
+    {
+        foreach (string line in File.ReadLines($"/proc/{interpreter.ProcessId}/cgroup"))
+        {
+            Console.WriteLine("cgroup " + line);
+        }
+    }
+
     await interpreter.ExecAsync("Console.Write(1);");
     interpreters.Add(interpreter);
     Console.WriteLine($"pid {interpreter.ProcessId}");

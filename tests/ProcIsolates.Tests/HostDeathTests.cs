@@ -84,6 +84,25 @@ public sealed class HostDeathTests
     }
 
     [Fact]
+    public async Task A_killed_host_leaves_no_cgroup_behind_and_nothing_that_escaped_its_workers_group()
+    {
+        if (!OperatingSystem.IsLinux() || !Sandbox.CgroupPaths.CanCreate())
+        {
+            return; // Cgroups of its own need root or a delegated cgroup; UnprivilegedHostTests covers the refusal.
+        }
+
+        using Process host = StartTestHost(workers: 1, "wait", appHosted: false, "cgroup");
+        List<string> report = await ReadLinesAsync(host);
+        string[] cgroups = Sandbox.CgroupPaths.FromProcCgroup(report.Where(l => l.StartsWith("cgroup ", StringComparison.Ordinal)).Select(l => l[7..]));
+        Assert.NotEmpty(cgroups);
+        Assert.All(cgroups, directory => Assert.True(Directory.Exists(directory), directory));
+
+        host.Kill(); // SIGKILL: the reaper kills what is in the cgroups and removes them.
+        await host.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await LifecycleTests.WaitUntilAsync(() => cgroups.All(directory => !Directory.Exists(directory)));
+    }
+
+    [Fact]
     public async Task A_worker_outlives_the_thread_that_created_its_interpreter()
     {
         // The kernel's parent-death signal follows the forking thread; workers are forked from a thread that never ends.
@@ -95,6 +114,19 @@ public sealed class HostDeathTests
         await Task.Delay(500);
         Assert.True(Processes.IsAlive(created.ProcessId));
         Assert.Equal(3, await created.CallAsync(() => TestMethods.Add(1, 2)));
+    }
+
+    /// <summary>Reads what the test host prints until "ready".</summary>
+    private static async Task<List<string>> ReadLinesAsync(Process host)
+    {
+        var lines = new List<string>();
+        string? line;
+        while ((line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60))) is not null && line != "ready")
+        {
+            lines.Add(line);
+        }
+
+        return lines;
     }
 
     /// <summary>Reads what the test host prints until "ready": its workers' pids, the program a worker started, its spill directory.</summary>

@@ -51,20 +51,29 @@ internal sealed class WorkerCgroup
     {
         foreach (string directory in directories)
         {
-            for (int attempt = 0; Directory.Exists(directory); attempt++)
+            RemoveOne(directory);
+            if (!OperatingSystem.IsWindows())
             {
-                try
-                {
-                    Directory.Delete(directory); // rmdir: a cgroup's files are not files to delete.
-                }
-                catch (IOException) when (attempt < 100)
-                {
-                    Thread.Sleep(10);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    break; // Left to the OS: an empty cgroup costs little.
-                }
+                Workers.OrphanReaper.ReleaseCgroup(directory);
+            }
+        }
+    }
+
+    private static void RemoveOne(string directory)
+    {
+        for (int attempt = 0; Directory.Exists(directory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(directory); // rmdir: a cgroup's files are not files to delete.
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                Thread.Sleep(10);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                break; // Left to the OS: an empty cgroup costs little.
             }
         }
     }
@@ -85,6 +94,10 @@ internal sealed class WorkerCgroup
             if (!directories.Contains(directory))
             {
                 directories.Add(directory);
+                if (!OperatingSystem.IsWindows())
+                {
+                    Workers.OrphanReaper.WatchCgroup(directory); // Removed even if this host is killed.
+                }
             }
 
             bool first = true;

@@ -9,7 +9,8 @@ namespace ProcIsolates.Workers;
 /// <c>kill -9</c>). Each worker leads a process group of its own (it calls <c>setpgid</c> before any user code runs),
 /// so the programs it starts are in that group too. A small <c>/bin/sh</c> started once per host keeps the list of
 /// live groups on its standard input; when that input ends (the host is gone and the kernel closed its end), it sends
-/// SIGKILL to every group, which ends even stopped processes, and deletes the host's spill directory and socket files.
+/// SIGKILL to every group, which ends even stopped processes, kills what is left in sandboxed workers' cgroups and
+/// removes those, and deletes the host's spill directory and socket files.
 /// The parent-death signal (SIGKILL, Linux) remains the first way out for the workers themselves.
 /// </summary>
 /// <remarks>
@@ -25,13 +26,23 @@ internal static partial class OrphanReaper
     private const string Script = """
         trap '' INT HUP TERM QUIT PIPE
         groups=' '
+        cgroups=''
         while read -r op id; do
           case $op in
             +) groups="$groups$id " ;;
             -) groups=$(printf '%s' "$groups" | sed "s/ $id / /") ;;
+            c) cgroups=$(printf '%s\n%s' "$cgroups" "$id") ;;
+            u) cgroups=$(printf '%s\n' "$cgroups" | grep -vxF -- "$id") ;;
           esac
         done
         for g in $groups; do kill -9 "-$g" 2>/dev/null; done
+        printf '%s\n' "$cgroups" | while IFS= read -r d; do
+          [ -n "$d" ] && [ -d "$d" ] || continue
+          [ -f "$d/cgroup.kill" ] && echo 1 > "$d/cgroup.kill" 2>/dev/null
+          for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+          i=0
+          while [ -d "$d" ] && ! rmdir "$d" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+        done
         if [ -n "$1" ]; then chmod 700 "$1" 2>/dev/null; rm -rf -- "$1"; fi
         rm -f -- "$2"/pi-"$3"-*.sock /tmp/pi-"$3"-*.sock
         """;
@@ -43,6 +54,17 @@ internal static partial class OrphanReaper
     private static readonly System.Collections.Concurrent.BlockingCollection<string> Lines = new(MaxWaitingLines);
     private static Process? reaper;
     private static bool failed;
+
+    /// <summary>
+    /// Adds a sandboxed worker's cgroup directory: if the host dies, every process in it is killed (even one that left
+    /// the worker's process group) and the cgroup removed.
+    /// </summary>
+    /// <param name="directory">The cgroup's directory.</param>
+    public static void WatchCgroup(string directory) => Send('c', directory);
+
+    /// <summary>Takes a cgroup the host has removed off the list.</summary>
+    /// <param name="directory">The cgroup's directory.</param>
+    public static void ReleaseCgroup(string directory) => Send('u', directory);
 
     /// <summary>Adds a started worker's process group to the list.</summary>
     /// <param name="processId">The worker's process id, which is its group's id.</param>
@@ -66,7 +88,9 @@ internal static partial class OrphanReaper
         }
     }
 
-    private static void Send(char operation, int processId)
+    private static void Send(char operation, int processId) => Send(operation, processId.ToString(CultureInfo.InvariantCulture));
+
+    private static void Send(char operation, string argument)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -82,7 +106,7 @@ internal static partial class OrphanReaper
         }
 
         // Never blocks the caller (a worker start): a reaper that does not read (a worker stopped it) only loses lines.
-        if (!Lines.TryAdd(string.Create(CultureInfo.InvariantCulture, $"{operation} {processId}")))
+        if (argument.Contains('\n', StringComparison.Ordinal) || !Lines.TryAdd(string.Create(CultureInfo.InvariantCulture, $"{operation} {argument}")))
         {
             failed = true;
         }
