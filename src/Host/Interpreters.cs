@@ -64,6 +64,20 @@ public static class Interpreters
     }
 
     /// <summary>
+    /// The most bytes of items that live workers wrote which may wait in channel queues, all workers together (each
+    /// worker also has its own <see cref="WorkerBudgets.MaxQueuedBytes"/>). Over it, the worker whose items are the most
+    /// is killed and reported <see cref="InterpreterState.Crashed"/> with the reason, as over its own budget; what it
+    /// wrote stays for the readers. Default: half the memory available to this process, at least 2 GiB; at least
+    /// 64 MiB.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is under 64 MiB.</exception>
+    public static long MaxQueuedChannelBytes
+    {
+        get => HostQueueBudget.Limit;
+        set => HostQueueBudget.Limit = value;
+    }
+
+    /// <summary>
     /// Whether the host warms up the C# compiler in the background once its first worker interpreter is created
     /// (default <see langword="true"/>), so that the first <see cref="Interpreter.ExecAsync"/> does not pay Roslyn's
     /// cold start alone. Set it to <see langword="false"/> before creating interpreters in an app that never runs code

@@ -76,6 +76,17 @@ public static class HostileJobs
     }
 
     /// <summary>Writes <paramref name="count"/> items of <paramref name="size"/> bytes, then waits to be stopped.</summary>
+    /// <summary>Writes <paramref name="count"/> zeroed items of <paramref name="size"/> bytes and returns (a well-behaved writer).</summary>
+    public static async Task<int> WriteItems(ChannelWriter<byte[]> writer, int count, int size)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            await writer.WriteAsync(new byte[size]);
+        }
+
+        return count;
+    }
+
     public static async Task<int> Fill(ChannelWriter<byte[]> writer, int count, int size)
     {
         for (int i = 0; i < count; i++)

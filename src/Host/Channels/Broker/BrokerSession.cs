@@ -34,6 +34,7 @@ internal sealed class BrokerSession
         this.spillTag = spillTag;
         output = new FrameOutput(pipe.Output);
         Budgets = WorkerBudgets.Default;
+        HostQueueBudget.Join(this);
         Reading = Task.Run(ReadAsync);
     }
 
@@ -67,6 +68,7 @@ internal sealed class BrokerSession
     public void Charge(long bytes)
     {
         long now = Interlocked.Add(ref queuedBytes, bytes);
+        HostQueueBudget.Charge(this, bytes, static (largest, reason) => largest.CutOff(reason));
         long limit = budgets.MaxQueuedBytes;
         if (bytes > 0 && now > limit && Interlocked.Exchange(ref overQueued, 1) == 0)
         {
@@ -104,6 +106,7 @@ internal sealed class BrokerSession
         }
 
         output.Break();
+        HostQueueBudget.Leave(this, QueuedBytes);
         BrokeredChannel[] channels;
         lock (gate)
         {
