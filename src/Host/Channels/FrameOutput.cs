@@ -57,7 +57,7 @@ internal sealed class FrameOutput
     public long Send(ChannelFrame frame) => Enqueue(frame, writeHere: false, out _);
 
     /// <summary>Starts writing on this thread what <see cref="Enqueue"/> left for it (its <c>startHere</c> was true).</summary>
-    public void WriteHere() => _ = FlushLoopAsync();
+    public void WriteHere() => _ = FlushLoopAsync(onCallersThread: true);
 
     /// <summary>
     /// Queues a frame. With <paramref name="writeHere"/>, when no write is under way the caller is to start one on its
@@ -83,6 +83,7 @@ internal sealed class FrameOutput
             catch (InvalidOperationException)
             {
                 broken = true; // The stream was completed under us: the worker is gone.
+                FailWaitersLocked();
                 return number;
             }
 
@@ -106,7 +107,7 @@ internal sealed class FrameOutput
                 }
                 else
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(), this, preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(onCallersThread: false), this, preferLocal: false);
                 }
             }
 
@@ -159,11 +160,15 @@ internal sealed class FrameOutput
         writtenWaiters.Clear();
     }
 
-    private async Task FlushLoopAsync()
+    /// <summary>
+    /// Writes what was gathered until nothing is left. <paramref name="onCallersThread"/>: one batch here, then the
+    /// rest on a pool thread, so that a writer whose socket takes every write at once is not kept writing others' frames.
+    /// </summary>
+    private async Task FlushLoopAsync(bool onCallersThread)
     {
         try
         {
-            while (true)
+            for (int batch = 0; ; batch++)
             {
                 long upTo;
                 lock (gate)
@@ -171,6 +176,18 @@ internal sealed class FrameOutput
                     if (!dirty || broken)
                     {
                         flushing = false;
+                        if (broken)
+                        {
+                            FailWaitersLocked();
+                        }
+
+                        return;
+                    }
+
+                    if (onCallersThread && batch > 0)
+                    {
+                        // Still flushing: the pool thread takes over the loop.
+                        ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.FlushLoopAsync(onCallersThread: false), this, preferLocal: false);
                         return;
                     }
 
@@ -207,9 +224,11 @@ internal sealed class FrameOutput
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+#pragma warning disable CA1031 // Any failure ends the output: a frame that cannot be written must not leave its writer waiting.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // The other side is gone: whoever reads this stream notices and cleans up.
+            // The other side is gone (or the pipe failed): whoever reads this stream notices and cleans up.
             lock (gate)
             {
                 broken = true;

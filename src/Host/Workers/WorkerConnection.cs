@@ -336,6 +336,7 @@ internal sealed class WorkerConnection
         Kill(process);
         await ended.ConfigureAwait(false);
         rpc.Dispose();
+        await Task.WhenAny(channels.Reading, Task.Delay(DrainTimeout, CancellationToken.None)).ConfigureAwait(false); // Its last writes first.
         channels.Close();
         await streams.DisposeAsync().ConfigureAwait(false);
         endpoint.DeleteSocketFile();
@@ -508,12 +509,19 @@ internal sealed class WorkerConnection
     }
 
     /// <summary>
+    /// How long a dead worker's channel stream may take to drain. Its end comes as soon as the kernel closed the
+    /// socket, so this bounds only a stream some other process still holds open; a completed awaited write is in
+    /// that stream, so the wait is long enough for a loaded host to read everything.
+    /// </summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Gives back what the dead worker held of channels once the broker has read everything it sent before it died
-    /// (its completed writes are in the pipe): at the end of its channel stream, or after two seconds at the latest.
+    /// (its completed writes are in the socket): at the end of its channel stream, or after <see cref="DrainTimeout"/>.
     /// </summary>
     private async Task ReleaseChannelsAsync()
     {
-        await Task.WhenAny(channels.Reading, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await Task.WhenAny(channels.Reading, Task.Delay(DrainTimeout)).ConfigureAwait(false);
         channels.Close();
     }
 }
