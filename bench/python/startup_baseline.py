@@ -16,10 +16,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-
-def answer(conn):
-    conn.send_bytes(b"ready")
-    conn.close()
+from multiprocessing_baseline import answer, spawn_start
 
 
 def wait_for_stop(conn):
@@ -39,19 +36,6 @@ def run_code(code):
     scope = {}
     exec(code, scope)
     return scope.get("result")
-
-
-def spawn_start(ctx, runs):
-    samples = []
-    for _ in range(runs):
-        parent, child = ctx.Pipe()
-        start = time.perf_counter()
-        process = ctx.Process(target=answer, args=(child,))
-        process.start()
-        parent.recv_bytes()
-        samples.append((time.perf_counter() - start) * 1000)
-        process.join()
-    return statistics.median(samples)
 
 
 def spawn_many(ctx, count, runs):
