@@ -16,7 +16,7 @@ namespace ProcIsolates.Protocol.Transport;
 public static class Handshake
 {
     /// <summary>The protocol version this build speaks.</summary>
-    public const byte ProtocolVersion = 2;
+    public const byte ProtocolVersion = 3;
 
     /// <summary>The host's answer when it accepted the worker.</summary>
     public const byte Accepted = 0x01;

@@ -41,7 +41,7 @@ public sealed class ConnectionTheftTests
                     await client.ConnectAsync(new UnixDomainSocketEndPoint(socket), stop.Token);
                     try
                     {
-                        await client.SendAsync("PISO\u0002\u0000\u0000\u0020"u8.ToArray(), SocketFlags.None, stop.Token); // A greeting, never finished.
+                        await client.SendAsync("PISO\u0003\u0000\u0000\u0020"u8.ToArray(), SocketFlags.None, stop.Token); // A greeting, never finished.
                     }
                     catch (SocketException)
                     {

@@ -23,7 +23,7 @@ public sealed class HandshakeTests
         Task client = Handshake.ClientAsync(worker, token, ConnectionRole.ChannelData, CancellationToken.None);
         byte[] greeting = new byte[8 + token.Length];
         await host.ReadExactlyAsync(greeting);
-        Assert.Equal(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x01, 0x00, 0x20 }, greeting[..8]);
+        Assert.Equal(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x03, 0x01, 0x00, 0x20 }, greeting[..8]);
         Assert.Equal(token, greeting[8..]);
         await host.WriteAsync(new[] { Handshake.Accepted });
         await host.FlushAsync();
@@ -46,8 +46,9 @@ public sealed class HandshakeTests
     [InlineData(new byte[] { 0x47, 0x45, 0x54, 0x20, 0x2f, 0x20, 0x48, 0x54 }, "magic")] // "GET / HT": not a worker at all
     [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x09, 0x00, 0x00, 0x20 }, "version")] // PISO, protocol 9
     [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x01, 0x00, 0x00, 0x20 }, "version")] // PISO, protocol 1 (before the role byte)
-    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x07, 0x00, 0x20 }, "role")]    // PISO, protocol 2, role 7
-    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x00, 0x00, 0x05 }, "length")]  // PISO, a 5-byte token
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x02, 0x00, 0x00, 0x20 }, "version")] // PISO, protocol 2 (channel data through a multiplexer)
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x03, 0x07, 0x00, 0x20 }, "role")]    // PISO, protocol 3, role 7
+    [InlineData(new byte[] { 0x50, 0x49, 0x53, 0x4f, 0x03, 0x00, 0x00, 0x05 }, "length")]  // PISO, a 5-byte token
     [InlineData(new byte[] { 0x50, 0x49 }, "closed")]                                // a truncated greeting
     public async Task Garbage_and_truncated_greetings_are_refused_with_a_clear_error(byte[] greeting, string expected)
     {
