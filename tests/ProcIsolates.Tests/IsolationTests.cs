@@ -103,9 +103,11 @@ public sealed class IsolationTests
     {
         await using Interpreter interpreter = await Interpreters.CreateAsync(new InterpreterOptions { Isolation = isolation, CancellationGracePeriod = TimeSpan.FromMilliseconds(200) });
         using var cancel = new CancellationTokenSource();
-        Task<ExecResult> exec = interpreter.ExecAsync("Thread.Sleep(1500);", cancellationToken: cancel.Token);
+        Task<ExecResult> exec = interpreter.ExecAsync("Thread.Sleep(6000);", cancellationToken: cancel.Token);
 
         // Cancelled once the code runs, not while it compiles (a cold compiler can take longer than any fixed delay).
+        // The code sleeps long enough that a poll delayed by a starved thread pool (CI runs tests side by side, some of
+        // them blocking pool threads) still cancels it while it runs.
         await LifecycleTests.WaitUntilAsync(() => interpreter.IsRunning);
         await cancel.CancelAsync();
         var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exec.WaitAsync(TimeSpan.FromSeconds(10)));
