@@ -27,11 +27,10 @@ internal static class WorkerWarmup
 
             // First what the main thread needs first: a JSON-RPC connection serving this worker's methods, and the
             // path of a request through it, over an in-memory pipe pair (an empty call, as the host's first one is).
+            // That serializes InitializeRequest, CallRequest and CallReply both ways; the exec messages come next.
             await RoundTripThroughJsonRpcAsync().ConfigureAwait(false);
-            RoundTrip(new CallReply { Result = [0x90] });
             RoundTrip(new ExecRequest { CodeId = "warmup", Variables = new Dictionary<string, byte[]> { ["x"] = [0x01] } });
             RoundTrip(new ExecReply { Stdout = string.Empty, Stderr = string.Empty, Error = RemoteError.From(new InvalidOperationException()) });
-            RoundTrip(new InitializeRequest());
             ShareableSerializer.Deserialize<int>(ShareableSerializer.Serialize(1));
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or BadCallException or NotShareableValueException or RemoteInvocationException or ConnectionLostException)

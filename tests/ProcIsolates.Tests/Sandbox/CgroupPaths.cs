@@ -4,7 +4,7 @@ namespace ProcIsolates.Tests.Sandbox;
 internal static class CgroupPaths
 {
     /// <summary>Whether this process may make cgroups for sandbox limits here.</summary>
-    public static bool CanCreate() => SandboxOptions.None.With(maxThreads: 100).IsSupported(out _);
+    public static bool CanCreate() => (SandboxOptions.None with { MaxThreads = 100 }).IsSupported(out _);
 
     /// <summary>The directories of the ProcIsolates cgroups named by these lines (<c>id:controllers:path</c>).</summary>
     public static string[] FromProcCgroup(IEnumerable<string> lines) =>
@@ -20,6 +20,4 @@ internal static class CgroupPaths
 
     /// <summary>The directories of the ProcIsolates cgroups of a live process.</summary>
     public static string[] Of(int processId) => FromProcCgroup(File.ReadLines($"/proc/{processId}/cgroup"));
-
-    private static SandboxOptions With(this SandboxOptions sandbox, int maxThreads) => sandbox with { MaxThreads = maxThreads };
 }
