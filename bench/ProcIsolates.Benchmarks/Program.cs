@@ -64,6 +64,16 @@ if (args is ["startup-ab", var abRuns, .. var environments])
     return 0;
 }
 
+if (args is ["sandbox", ..])
+{
+    string table = await SandboxCost.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Directory.CreateDirectory("artifacts/bench");
+    File.WriteAllText("artifacts/bench/sandbox.md", table);
+    return 0;
+}
+
 if (args is ["startup", ..])
 {
     string table = await StartupCost.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7);

@@ -28,6 +28,7 @@ public sealed class Interpreter : IAsyncDisposable
     private readonly int hostProcessId;
     private readonly ILogger logger;
     private readonly Lock gate = new();
+    private readonly ChannelsCreatedCount channelsCreated = new(); // Over every worker this interpreter has had.
     private WorkerConnection? worker;
     private Task<WorkerConnection>? replacement;
     private Task? closing;
@@ -259,14 +260,14 @@ public sealed class Interpreter : IAsyncDisposable
     /// <summary>Takes a spare worker if one is (or is being) started, else starts one, and makes it this interpreter.</summary>
     private async Task<WorkerConnection> StartWorkerAsync(CancellationToken cancellationToken)
     {
-        // A spare was started with default settings: it only serves interpreters that do not shape their process.
-        if (!options.ShapesWorkerProcess && SpareWorkers.TryTake() is { } spare)
+        // A spare serves only interpreters whose process it could have been started for: the same sandbox, nothing else set.
+        if (options.SpareKind is { } kind && SpareWorkers.TryTake(kind) is { } spare)
         {
             WorkerConnection? ready = null;
             try
             {
                 ready = await spare.WaitAsync(cancellationToken).ConfigureAwait(false);
-                await ready.InitializeAsync(Id, OnWorkerDied, options.Budgets, cancellationToken).ConfigureAwait(false);
+                await ready.InitializeAsync(Id, OnWorkerDied, options.Budgets, channelsCreated, cancellationToken).ConfigureAwait(false);
                 RouteStderr(ready);
                 return ready;
             }
@@ -288,7 +289,7 @@ public sealed class Interpreter : IAsyncDisposable
         WorkerConnection connection = await WorkerConnection.StartAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            await connection.InitializeAsync(Id, OnWorkerDied, options.Budgets, cancellationToken).ConfigureAwait(false);
+            await connection.InitializeAsync(Id, OnWorkerDied, options.Budgets, channelsCreated, cancellationToken).ConfigureAwait(false);
             RouteStderr(connection);
             return connection;
         }

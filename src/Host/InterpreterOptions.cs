@@ -155,15 +155,25 @@ public sealed class InterpreterOptions
     /// Whether these options change how the worker process is started, so that a spare started with defaults will not
     /// do. A large object threshold equal to the one spares get does not.
     /// </summary>
-    internal bool ShapesWorkerProcess =>
-        SetsProcessOptionsOtherThanThreshold || MaxMessageSize != DefaultMaxMessageSize
+    internal bool ShapesWorkerProcess => !Sandbox.IsNone || ShapesWorkerProcessBesidesSandbox;
+
+    /// <summary>
+    /// The sandbox of the spares that can serve these options (<see cref="SandboxOptions.None"/> for the default
+    /// ones), or <see langword="null"/> when these options shape the worker in a way no spare is started with.
+    /// </summary>
+    internal SandboxOptions? SpareKind => ShapesWorkerProcessBesidesSandbox ? null : Sandbox;
+
+    private bool ShapesWorkerProcessBesidesSandbox =>
+        SetsProcessOptionsBesidesSandboxAndThreshold || MaxMessageSize != DefaultMaxMessageSize
         || (LargeObjectHeapThreshold is not null && LargeObjectHeapThreshold != Default.WorkerLargeObjectHeapThreshold());
 
     /// <summary>Whether options that only a process can have are set (the message size, by contrast, is ignored in-process: nothing crosses a pipe).</summary>
     private bool SetsProcessOptions => SetsProcessOptionsOtherThanThreshold || LargeObjectHeapThreshold is not null;
 
-    private bool SetsProcessOptionsOtherThanThreshold =>
-        !Sandbox.IsNone || MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
+    private bool SetsProcessOptionsOtherThanThreshold => !Sandbox.IsNone || SetsProcessOptionsBesidesSandboxAndThreshold;
+
+    private bool SetsProcessOptionsBesidesSandboxAndThreshold =>
+        MemoryLimit is not null || Environment is { Count: > 0 } || SecretEnvironmentVariables is { Count: > 0 } || WorkingDirectory is not null
         || ServerGarbageCollection is not null || ConcurrentGarbageCollection is not null || TieredCompilation is not null || EnableDiagnostics;
 
     /// <summary>The environment variables the worker is started with, on top of (or removed from) the host's.</summary>

@@ -57,7 +57,7 @@ public static class Interpreters
         Diagnostics.ProcIsolatesTelemetry.Created.Add(1);
         if (!inProcess)
         {
-            Workers.SpareWorkers.Replenish();
+            Workers.SpareWorkers.Replenish(options.SpareKind ?? SandboxOptions.None);
         }
 
         return interpreter;
@@ -88,8 +88,10 @@ public static class Interpreters
     /// <summary>
     /// How many worker processes to keep started ahead of need; 1 by default, 0 for none. With a spare ready,
     /// <see cref="CreateAsync"/> answers in about a millisecond instead of the few hundred a cold .NET worker takes; a
-    /// new spare starts in the background after each creation. Spares are not interpreters: they have no id and are
-    /// not listed.
+    /// new spare starts in the background after each creation. A spare is started with its sandbox already in force,
+    /// so there are this many for each <see cref="InterpreterOptions.Sandbox"/> used (the last four used); options
+    /// that shape the process in other ways (<see cref="InterpreterOptions.MemoryLimit"/>, the environment, …) always
+    /// start a worker of their own. Spares are not interpreters: they have no id and are not listed.
     /// </summary>
     public static int SpareWorkers
     {

@@ -13,7 +13,11 @@ internal static class ChannelEndFactory
 #pragma warning disable CA2255 // Installed when the library loads, so that any deserialization in this process can make ends.
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Install() => ChannelEnds.Materializer = Materialize;
+    internal static void Install()
+    {
+        ChannelEnds.Materializer = Materialize;
+        ChannelEnds.Exporting = Export;
+    }
 
     /// <summary>Creates a new channel: in the host's broker, or from a worker through it.</summary>
     public static InterpreterChannel<T> Create<T>(int? capacity)
@@ -25,6 +29,18 @@ internal static class ChannelEndFactory
 
         IChannelCore core = WorkerContext.IsWorker ? ChannelClient.Instance.Create(capacity) : ChannelBroker.Create(capacity);
         return new InterpreterChannel<T>(core);
+    }
+
+    /// <summary>
+    /// A handle leaves this process: in a worker the broker is told first, since a channel that only its (dead) creator
+    /// could reach is freed. The host's own channels, and those it materialized, are never freed that way.
+    /// </summary>
+    private static void Export(ChannelHandle handle)
+    {
+        if (WorkerContext.IsWorker)
+        {
+            ChannelClient.Instance.Export(handle.Id);
+        }
     }
 
     private static object Materialize(ChannelHandle handle, Type requested)

@@ -31,6 +31,9 @@ public static class ProcIsolatesTelemetry
     internal static readonly Counter<long> ChannelsCreated = Meter.CreateCounter<long>(
         "procisolates.channels.created", "{channel}", "Interpreter channels created.");
 
+    internal static readonly Counter<long> ChannelsAbandoned = Meter.CreateCounter<long>(
+        "procisolates.channels.abandoned", "{channel}", "Channels ended because the worker that created them died or closed and no live process could reach them.");
+
     internal static readonly Counter<long> ChannelItems = Meter.CreateCounter<long>(
         "procisolates.channel.items", "{item}", "Items that entered an interpreter channel's broker, from the host or a worker.");
 

@@ -37,6 +37,9 @@ internal sealed class WorkerCgroup
         }
     }
 
+    /// <summary>The files a process writes its id into to join the cgroups.</summary>
+    public IEnumerable<string> ProcessFiles => directories.Select(directory => Path.Join(directory, "cgroup.procs"));
+
     /// <summary>Moves the started worker (every thread of it) into the cgroups.</summary>
     public void Join(int processId)
     {

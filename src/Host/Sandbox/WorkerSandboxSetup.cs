@@ -10,7 +10,9 @@ namespace ProcIsolates.Sandbox;
 /// worker enforces on itself (its <c>--sandbox</c> argument).
 /// </summary>
 internal sealed class WorkerSandboxSetup
-{
+{    // $1… are cgroup.procs files up to "--", then the worker's command line; exit code 126 when a cgroup refuses it.
+    private const string JoinThenRun = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 126; shift; done; shift; exec \"$@\"";
+
     private readonly WorkerCgroup? cgroup;
     private readonly IDisposable? job;
     private int removed;
@@ -73,6 +75,28 @@ internal sealed class WorkerSandboxSetup
     /// <summary>The variables that point the worker's temp directory at its own.</summary>
     public IEnumerable<KeyValuePair<string, string?>> Environment() =>
         [new("TMPDIR", TemporaryDirectory), new("TMP", TemporaryDirectory), new("TEMP", TemporaryDirectory)];
+
+    /// <summary>
+    /// Makes <paramref name="start"/> join the worker's cgroups before the runtime starts, so that every byte the
+    /// worker allocates is charged to its own memory limit: memory charged before a process moves stays with the cgroup
+    /// it was charged in. A shell writes its own id into each cgroup, then becomes the worker (same process id).
+    /// </summary>
+    public void JoinCgroupsFirst(ProcessStartInfo start)
+    {
+        const string Shell = "/bin/sh";
+        if (cgroup is null || !File.Exists(Shell))
+        {
+            return; // Attach still moves the worker, right after it starts.
+        }
+
+        string[] worker = [start.FileName, .. start.ArgumentList];
+        start.FileName = Shell;
+        start.ArgumentList.Clear();
+        foreach (string argument in (string[])["-c", JoinThenRun, "procisolates-join", .. cgroup.ProcessFiles, "--", .. worker])
+        {
+            start.ArgumentList.Add(argument);
+        }
+    }
 
     /// <summary>Puts the started worker under its limits, before it can run any user code.</summary>
     public void Attach(Process process)

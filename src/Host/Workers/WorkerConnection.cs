@@ -131,11 +131,9 @@ internal sealed class WorkerConnection
             byte[] token = Handshake.NewToken();
             sandbox = WorkerSandboxSetup.Create(options.Sandbox, workerNumber);
             var arguments = new WorkerArguments(endpoint.PipeName, Environment.ProcessId) { SpillDirectory = SpillStore.HostDirectory, SpillTag = spillTag, Sandbox = sandbox?.Policy };
-            process = new Process
-            {
-                StartInfo = WorkerLauncher.Current.CreateStartInfo(arguments, options, sandbox?.Environment()),
-                EnableRaisingEvents = true,
-            };
+            ProcessStartInfo start = WorkerLauncher.Current.CreateStartInfo(arguments, options, sandbox?.Environment());
+            sandbox?.JoinCgroupsFirst(start);
+            process = new Process { StartInfo = start, EnableRaisingEvents = true };
             await WorkerSpawner.StartAsync(process).ConfigureAwait(false);
             stderr.Start(process.StandardError.BaseStream);
             sandbox?.Attach(process); // Before the token: the worker runs no user code before it has connected.
@@ -243,12 +241,14 @@ internal sealed class WorkerConnection
     /// <summary>Makes the worker interpreter <paramref name="id"/>.</summary>
     /// <param name="id">The interpreter id.</param>
     /// <param name="budgets">What the worker may make the host hold.</param>
+    /// <param name="channelsCreated">The interpreter's count of channels created, carried over from the workers it had before.</param>
     /// <param name="died">Called once if the worker later exits without being asked to (crashed, or killed by <see cref="Stop"/>).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when the worker has taken the id.</returns>
-    public async Task InitializeAsync(long id, Action<WorkerConnection> died, WorkerBudgets budgets, CancellationToken cancellationToken)
+    public async Task InitializeAsync(long id, Action<WorkerConnection> died, WorkerBudgets budgets, ChannelsCreatedCount channelsCreated, CancellationToken cancellationToken)
     {
         channels.Budgets = budgets;
+        channels.ChannelsCreated = channelsCreated;
         Interlocked.Exchange(ref interpreterId, id);
         Volatile.Write(ref onDied, died);
         await InvokeAsync((service, token) => service.InitializeAsync(new InitializeRequest { InterpreterId = id }, token), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);

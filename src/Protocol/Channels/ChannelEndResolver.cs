@@ -44,6 +44,7 @@ public sealed class ChannelEndResolver : IFormatterResolver
                 throw new MessagePackSerializationException($"A {handle.Kind.ToString().ToLowerInvariant()} end cannot travel as '{typeof(T)}'.");
             }
 
+            ChannelEnds.Exporting?.Invoke(handle);
             writer.WriteArrayHeader(3);
             writer.Write(handle.Id);
             writer.Write(handle.Capacity);

@@ -14,6 +14,9 @@ public static class ChannelEnds
     /// <summary>Makes the end a handle stands for, as the requested type (a <c>ChannelReader&lt;T&gt;</c>, …).</summary>
     public static Func<ChannelHandle, Type, object>? Materializer { get; set; }
 
+    /// <summary>Told of each handle about to be serialized, so that the broker learns the channel may reach other processes.</summary>
+    public static Action<ChannelHandle>? Exporting { get; set; }
+
     /// <summary>Whether values of <paramref name="type"/> travel as handles.</summary>
     /// <param name="type">A declared or actual type.</param>
     /// <returns><see langword="true"/> for channel end types.</returns>

@@ -55,6 +55,13 @@ public enum ChannelOp : byte
     /// </summary>
     CompletionSeen = 14,
 
+    /// <summary>
+    /// Worker → host: a handle to <c>channel</c> is leaving this process (in a channel item, a call's argument or
+    /// result), so other processes may come to hold it. Sent once per channel, before the bytes that carry the handle.
+    /// A channel created by a worker and never exported ends with its creator (see docs/protocol.md).
+    /// </summary>
+    Export = 15,
+
     /// <summary>Host → worker: the answer to the demand numbered <c>b</c>; <c>flag</c>: the channel has ended (completed and drained).</summary>
     Deliver = 20,
 

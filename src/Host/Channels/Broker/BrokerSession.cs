@@ -18,7 +18,6 @@ internal sealed class BrokerSession
     private readonly Lock gate = new();
     private readonly Lock processing = new();
     private int closed;
-    private int channelsCreated;
     private long queuedBytes;
     private int overQueued;
     private volatile WorkerBudgets budgets = WorkerBudgets.Default;
@@ -49,6 +48,9 @@ internal sealed class BrokerSession
                 CutOff($"It left {unsent} bytes of channel data unread, more than InterpreterOptions.Budgets.MaxUnsentChannelBytes ({value.MaxUnsentChannelBytes})."));
         }
     }
+
+    /// <summary>The channels created so far by this worker's interpreter, whichever of its workers created them (a spare counts its own until it is handed out).</summary>
+    public ChannelsCreatedCount ChannelsCreated { get; set; } = new();
 
     /// <summary>Completes when the stream has ended and the session is closed.</summary>
     public Task Reading { get; }
@@ -192,9 +194,9 @@ internal sealed class BrokerSession
 
         if (frame.Op == ChannelOp.Create)
         {
-            if (++channelsCreated > budgets.MaxChannelsCreated)
+            if (!ChannelsCreated.TryAdd(budgets.MaxChannelsCreated))
             {
-                throw new ChannelProtocolException($"It created more than InterpreterOptions.Budgets.MaxChannelsCreated ({budgets.MaxChannelsCreated}) channels.");
+                throw new ChannelProtocolException($"Its interpreter created more than InterpreterOptions.Budgets.MaxChannelsCreated ({budgets.MaxChannelsCreated}) channels.");
             }
 
             int? capacity = frame.A == ChannelHandle.Unbounded ? null : checked((int)frame.A);
@@ -203,7 +205,7 @@ internal sealed class BrokerSession
                 throw new ChannelProtocolException($"A worker asked for a channel of capacity {frame.A}.");
             }
 
-            BrokeredChannel created = ChannelBroker.Create(capacity);
+            BrokeredChannel created = ChannelBroker.Create(capacity, creator: this);
             created.Attach(this, 0);
             Send(new ChannelFrame { Op = ChannelOp.Created, Channel = created.Handle.Id, A = frame.Channel, B = created.Handle.Capacity });
             return;
@@ -234,6 +236,9 @@ internal sealed class BrokerSession
                 break;
             case ChannelOp.CompletionSeen:
                 channel.CompletionSeen(this);
+                break;
+            case ChannelOp.Export:
+                channel.MarkShared();
                 break;
             case ChannelOp.Write:
                 if (frame.Item is not { } item || item.Length > ChannelFrame.MaxItemLength)

@@ -90,10 +90,14 @@ internal sealed partial class BrokeredChannel
             }
             else if (IsRendezvous)
             {
+                // An offer holds host memory until a reader takes it, so it counts in its writer's budget meanwhile.
+                long charged = Spill.SpilledItem.CarriedLength(item);
+                session.Charge(charged);
                 state.PendingOffers++;
                 pendingWrites.AddLast(new PendingWrite(item, session, failure =>
                 {
                     state.PendingOffers--;
+                    session.Charge(-charged);
                     confirm(failure);
                 })
                 { Sequence = sequence });
@@ -190,7 +194,7 @@ internal sealed partial class BrokeredChannel
 
             for (int i = 0; i < count; i++)
             {
-                ChannelItems.Discard(state.InFlight.First!.Value); // Read for good: a spilled item's file goes.
+                ChannelItems.Discard(state.InFlight.First); // Read for good: a spilled item's file goes.
                 state.InFlight.RemoveFirst();
             }
 
@@ -225,7 +229,7 @@ internal sealed partial class BrokeredChannel
 
             for (int i = 0; i < count; i++)
             {
-                queue.AddFirst(state.InFlight.Last!.Value);
+                queue.AddFirst(state.InFlight.Last);
                 state.InFlight.RemoveLast();
             }
 
@@ -299,6 +303,7 @@ internal sealed partial class BrokeredChannel
                 if (node.Value.Session == session && node.Value.Sequence == sequence && sequence != 0)
                 {
                     pendingWrites.Remove(node);
+                    session.Charge(-Spill.SpilledItem.CarriedLength(node.Value.Bytes));
                     ChannelItems.Discard(node.Value.Bytes);
                     StateOf(session).PendingOffers--;
                     session.Send(new ChannelFrame { Op = ChannelOp.Confirm, Channel = Handle.Id, A = sequence, Flag = true });
@@ -357,12 +362,12 @@ internal sealed partial class BrokeredChannel
                 return;
             }
 
-            for (LinkedListNode<byte[]>? node = state.InFlight.Last; node is not null; node = node.Previous)
+            inFlight -= state.InFlight.Count;
+            foreach (byte[] item in state.InFlight.TakeAllNewestFirst())
             {
-                queue.AddFirst(node.Value); // Back to the head, in their original order.
+                queue.AddFirst(item); // Back to the head, in their original order.
             }
 
-            inFlight -= state.InFlight.Count;
             if (IsBounded)
             {
                 reserved -= state.Credits;
@@ -370,6 +375,11 @@ internal sealed partial class BrokeredChannel
 
             RemoveWhere(blockedReaders, r => r.Session == session);
             RemoveWhere(creditRequests, r => r.Session == session);
+            if (IsUnreachableAfter(session))
+            {
+                Abandon();
+            }
+
             Pump();
         }
     }

@@ -38,10 +38,12 @@ internal sealed partial class BrokeredChannel : IChannelCore
     private int reserved;
     private int inFlight;
 
-    public BrokeredChannel(ChannelHandle handle, Action<BrokeredChannel, Exception?>? onEnded)
+    public BrokeredChannel(ChannelHandle handle, Action<BrokeredChannel, Exception?>? onEnded, BrokerSession? creator = null)
     {
         Handle = handle;
         this.onEnded = onEnded;
+        this.creator = creator;
+        shared = creator is null;
     }
 
     public ChannelHandle Handle { get; }
@@ -70,7 +72,7 @@ internal sealed partial class BrokeredChannel : IChannelCore
     /// <summary>Makes a channel that has already ended: what a handle to an unknown (or long finished) channel stands for.</summary>
     public static BrokeredChannel AlreadyEnded(ChannelHandle handle, Exception? error)
     {
-        var channel = new BrokeredChannel(handle, onEnded: null) { tombstone = true };
+        var channel = new BrokeredChannel(handle, onEnded: null) { tombstone = true, shared = true };
         channel.TryComplete(error);
         return channel;
     }
@@ -127,7 +129,7 @@ internal sealed partial class BrokeredChannel : IChannelCore
 
         if (!sessions.TryGetValue(session, out SessionState? state))
         {
-            state = new SessionState();
+            state = new SessionState(session);
             sessions.Add(session, state);
             session.Track(this);
         }

@@ -18,7 +18,8 @@ internal static class ChannelBroker
 
     /// <summary>Creates a channel.</summary>
     /// <param name="capacity"><see langword="null"/> for unbounded, 0 for rendezvous, else the bound.</param>
-    public static BrokeredChannel Create(int? capacity)
+    /// <param name="creator">The worker that asked for it, or <see langword="null"/> for the host (whose channels are never freed unread).</param>
+    public static BrokeredChannel Create(int? capacity, BrokerSession? creator = null)
     {
         if (capacity is < 0)
         {
@@ -33,7 +34,7 @@ internal static class ChannelBroker
                 continue;
             }
 
-            var channel = new BrokeredChannel(new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), OnEnded);
+            var channel = new BrokeredChannel(new ChannelHandle(id, capacity ?? ChannelHandle.Unbounded, ChannelEndKind.Channel), OnEnded, creator);
             if (Channels.TryAdd(id, channel))
             {
                 Diagnostics.ProcIsolatesTelemetry.ChannelsCreated.Add(1);
@@ -42,9 +43,17 @@ internal static class ChannelBroker
         }
     }
 
-    /// <summary>The channel a handle stands for; one that has ended (or never existed) is an ended channel.</summary>
-    public static BrokeredChannel Find(ChannelHandle handle) =>
-        Channels.TryGetValue(handle.Id, out BrokeredChannel? channel) ? channel : Tombstone(handle.Id, handle.Capacity);
+    /// <summary>The channel a handle stands for, as an end in the host (so never freed unread); one that has ended (or never existed) is an ended channel.</summary>
+    public static BrokeredChannel Find(ChannelHandle handle)
+    {
+        if (!Channels.TryGetValue(handle.Id, out BrokeredChannel? channel))
+        {
+            return Tombstone(handle.Id, handle.Capacity);
+        }
+
+        channel.MarkShared();
+        return channel;
+    }
 
     /// <summary>The live channel with this id, or <see langword="null"/>.</summary>
     public static BrokeredChannel? TryFind(long id) => Channels.TryGetValue(id, out BrokeredChannel? channel) ? channel : null;

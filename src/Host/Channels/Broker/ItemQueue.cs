@@ -7,7 +7,7 @@ namespace ProcIsolates.Channels.Broker;
 /// A channel's queue of serialized items, which charges each item queued to the worker that wrote it (see
 /// <see cref="BrokerSession.Charge"/>), so that a worker's budget of bytes waiting in channels
 /// (<see cref="WorkerBudgets.MaxQueuedBytes"/>) counts what it wrote, wherever it waits. A spilled item counts its file's
-/// length. Items in flight to a reader are not charged: their number is bounded by what readers ask for.
+/// length. Items in flight to a worker's reader are charged to that reader instead, until it acknowledges them (<see cref="InFlightItems"/>).
 /// </summary>
 internal sealed class ItemQueue
 {

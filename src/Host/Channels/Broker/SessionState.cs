@@ -1,9 +1,9 @@
 namespace ProcIsolates.Channels.Broker;
 
 /// <summary>What one worker holds of one channel: items delivered but not acknowledged, and write slots granted but not used.</summary>
-internal sealed class SessionState
+internal sealed class SessionState(BrokerSession? holder = null)
 {
-    public LinkedList<byte[]> InFlight { get; } = new();
+    public InFlightItems InFlight { get; } = new(holder);
 
     public int Credits { get; set; }
 

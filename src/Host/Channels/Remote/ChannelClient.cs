@@ -23,6 +23,7 @@ internal sealed class ChannelClient
     private readonly FrameOutput output;
     private readonly ConcurrentDictionary<long, RemoteChannelCore> cores = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> requests = new();
+    private readonly ConcurrentDictionary<long, byte> exported = new();
     private readonly Lock sendGate = new();
     private readonly Lock handledGate = new();
     private long lastRequest;
@@ -76,6 +77,18 @@ internal sealed class ChannelClient
         }
 
         return core;
+    }
+
+    /// <summary>
+    /// Tells the broker, once per channel, that a handle to it is leaving this process. The frame goes before the bytes
+    /// that carry the handle: on this stream ahead of an item, and ahead of the end-of-call barrier for a call's result.
+    /// </summary>
+    public void Export(long channel)
+    {
+        if (exported.TryAdd(channel, 0))
+        {
+            Send(new ChannelFrame { Op = ChannelOp.Export, Channel = channel }, releaseCurrent: false);
+        }
     }
 
     /// <summary>A new number for a request the host answers (by echoing it).</summary>
