@@ -106,8 +106,20 @@ public sealed class OptionsTests
         });
         int pid = interpreter.ProcessId;
 
+        // Compiled first, without a timeout (code is cached by content): a compile slowed by a loaded machine must not
+        // be what the 500 ms cuts short.
+        const string cooperativeCode = "await Task.Delay(10_000, cancellationToken);";
+        await using (Interpreter compiler = await Interpreters.CreateAsync())
+        {
+            using var stop = new CancellationTokenSource();
+            Task compiled = compiler.ExecAsync(cooperativeCode, stop.Token);
+            await LifecycleTests.WaitUntilAsync(() => compiler.IsRunning || compiled.IsCompleted);
+            stop.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => compiled);
+        }
+
         // Code that watches its token stops at the timeout; its worker stays.
-        var cooperative = await Assert.ThrowsAsync<TimeoutException>(() => interpreter.ExecAsync("await Task.Delay(10_000, cancellationToken);"));
+        var cooperative = await Assert.ThrowsAsync<TimeoutException>(() => interpreter.ExecAsync(cooperativeCode));
         Assert.Contains("CallTimeout", cooperative.Message, StringComparison.Ordinal);
         Assert.Equal(pid, interpreter.ProcessId);
 

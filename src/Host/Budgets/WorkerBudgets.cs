@@ -20,13 +20,14 @@ public sealed record WorkerBudgets
     public long MaxUnsentChannelBytes { get; init; } = 256L * 1024 * 1024;
 
     /// <summary>
-    /// The most bytes of items the worker wrote that may wait in channels at once (a spilled item counts its file's
-    /// length): 1 GiB by default. Over it the worker is killed and reported crashed; the items it wrote stay in their
-    /// channels for their readers (nothing that a write reported done is lost).
+    /// The most bytes of channel items the host may hold for the worker at once (a spilled item counts its file's
+    /// length): items it wrote that wait in channels or as rendezvous offers, and items delivered to its readers that it
+    /// has not acknowledged. 1 GiB by default. Over it the worker is killed and reported crashed; the items it wrote stay
+    /// in their channels for their readers (nothing that a write reported done is lost).
     /// </summary>
     public long MaxQueuedBytes { get; init; } = 1L << 30;
 
-    /// <summary>How many channels the worker may create over its life: 100,000 by default.</summary>
+    /// <summary>How many channels the interpreter's workers may create over the interpreter's life (a worker that replaces a crashed one goes on from its count): 100,000 by default.</summary>
     public int MaxChannelsCreated { get; init; } = 100_000;
 
     private const long MinimumUnsentChannelBytes = Protocol.Channels.ChannelFrame.MaxItemLength + (8L * 1024 * 1024);

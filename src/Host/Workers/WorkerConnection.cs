@@ -49,6 +49,12 @@ internal sealed class WorkerConnection
     private volatile bool recycled;
     private readonly WorkerSandboxSetup? sandbox;
 
+    /// <summary>
+    /// The most requests a worker may have waiting for the host's replies. Its own code sends a few at a time (an
+    /// interpreter id, say); one that sends requests without reading the replies would make the host queue them.
+    /// </summary>
+    internal const int MaxUnansweredRequests = 4096;
+
     private WorkerConnection(Process process, PipeEndpoint endpoint, WorkerStreams streams, WorkerStderr stderr, int maxMessageSize, string spillTag, WorkerSandboxSetup? sandbox)
     {
         this.sandbox = sandbox;
@@ -56,7 +62,9 @@ internal sealed class WorkerConnection
         rpc = RpcChannel.Create(
             streams.Rpc,
             maxMessageSize,
-            size => Stop($"It sent a message of {size} bytes, more than InterpreterOptions.MaxMessageSize ({maxMessageSize}), and was killed."));
+            size => Stop($"It sent a message of {size} bytes, more than InterpreterOptions.MaxMessageSize ({maxMessageSize}), and was killed."),
+            MaxUnansweredRequests,
+            waiting => Stop($"It had {waiting} requests to the host waiting for replies it did not read (at most {MaxUnansweredRequests}), and was killed."));
         channels = new BrokerSession(streams.ChannelData, reason => Stop("It broke the channel protocol and was killed. " + reason), spillTag);
         this.process = process;
         this.endpoint = endpoint;

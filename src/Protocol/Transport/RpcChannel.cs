@@ -34,12 +34,18 @@ public static class RpcChannel
     /// <param name="pipe">The channel.</param>
     /// <param name="maxIncomingMessageSize">The largest message accepted from the peer, in bytes.</param>
     /// <param name="onTooLarge">Told the size of a larger message, which ends the connection.</param>
+    /// <param name="maxUnansweredRequests">The most requests from the peer that may wait for their replies.</param>
+    /// <param name="onTooManyUnanswered">Told the number when the peer passes <paramref name="maxUnansweredRequests"/>, which ends the connection.</param>
     /// <returns>The connection, not yet listening.</returns>
-    public static JsonRpc Create(IDuplexPipe pipe, int maxIncomingMessageSize = int.MaxValue, Action<long>? onTooLarge = null)
+    public static JsonRpc Create(IDuplexPipe pipe, int maxIncomingMessageSize = int.MaxValue, Action<long>? onTooLarge = null, int maxUnansweredRequests = int.MaxValue, Action<int>? onTooManyUnanswered = null)
     {
         ArgumentNullException.ThrowIfNull(pipe);
         var formatter = new MessagePackFormatter();
         formatter.SetMessagePackSerializerOptions(MessageOptions);
-        return new JsonRpc(new BoundedLengthHeaderMessageHandler(pipe, formatter, maxIncomingMessageSize, onTooLarge));
+        return new JsonRpc(new BoundedLengthHeaderMessageHandler(pipe, formatter, maxIncomingMessageSize, onTooLarge)
+        {
+            MaxUnansweredRequests = maxUnansweredRequests,
+            OnTooManyUnanswered = onTooManyUnanswered,
+        });
     }
 }

@@ -16,6 +16,9 @@ internal static class ChannelBroker
 
     static ChannelBroker() => Diagnostics.ProcIsolatesTelemetry.ObserveChannels(() => Channels.Count);
 
+    /// <summary>How many channels are live (not ended).</summary>
+    public static int LiveCount => Channels.Count;
+
     /// <summary>Creates a channel.</summary>
     /// <param name="capacity"><see langword="null"/> for unbounded, 0 for rendezvous, else the bound.</param>
     /// <param name="creator">The worker that asked for it, or <see langword="null"/> for the host (whose channels are never freed unread).</param>
