@@ -112,7 +112,7 @@ public sealed class OptionsTests
         await using (Interpreter compiler = await Interpreters.CreateAsync())
         {
             using var stop = new CancellationTokenSource();
-            Task compiled = compiler.ExecAsync(cooperativeCode, stop.Token);
+            Task compiled = compiler.ExecAsync(cooperativeCode, cancellationToken: stop.Token);
             await LifecycleTests.WaitUntilAsync(() => compiler.IsRunning || compiled.IsCompleted);
             stop.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => compiled);
@@ -126,7 +126,26 @@ public sealed class OptionsTests
         // Code that does not gets its worker replaced, in the background once the grace period is over.
         await Assert.ThrowsAsync<TimeoutException>(() => interpreter.CallAsync(() => TestMethods.SleepBlocking(10_000)));
         await LifecycleTests.WaitUntilAsync(() => interpreter.ProcessId != pid && interpreter.State == InterpreterState.Idle);
-        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
+        await WarmAsync(interpreter);
+    }
+
+    /// <summary>
+    /// A first call in a worker loads the test assembly there, which on a loaded machine can take longer than a short
+    /// CallTimeout; such a call times out but completes in the worker, and the next one is quick.
+    /// </summary>
+    private static async Task WarmAsync(Interpreter interpreter)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2)));
+                return;
+            }
+            catch (TimeoutException) when (attempt < 10)
+            {
+            }
+        }
     }
 
     [Fact]
@@ -138,7 +157,7 @@ public sealed class OptionsTests
             CancellationGracePeriod = TimeSpan.FromSeconds(30),
         });
         int pid = interpreter.ProcessId;
-        Assert.Equal(3, await interpreter.CallAsync(() => TestMethods.Add(1, 2))); // Resolved once, so that the last call is quick under load too.
+        await WarmAsync(interpreter); // So that the last call is quick under load too.
 
         // The code ignores its token: the caller still has its answer at CallTimeout, while the worker, whose grace
         // period runs for 30 s more, is still the same process.
