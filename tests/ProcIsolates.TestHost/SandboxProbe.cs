@@ -45,6 +45,19 @@ internal static class SandboxProbe
             Report("memory limit create", $"{nameof(SandboxNotSupportedException)} {refused.Restriction}");
         }
 
+        foreach ((string name, SandboxOptions sandbox) in new[] { ("threads", SandboxOptions.Strict with { MaxThreads = 64 }), ("cpu", SandboxOptions.Strict with { CpuLimit = 0.5 }) })
+        {
+            try
+            {
+                await using Interpreter other = await Interpreters.CreateAsync(new InterpreterOptions { Sandbox = sandbox });
+                Report($"{name} limit create", "created");
+            }
+            catch (SandboxNotSupportedException refused)
+            {
+                Report($"{name} limit create", $"{nameof(SandboxNotSupportedException)} {refused.Restriction}");
+            }
+        }
+
         Report("done", "yes");
         return 0;
     }

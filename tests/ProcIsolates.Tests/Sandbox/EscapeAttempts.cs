@@ -128,6 +128,36 @@ public static partial class EscapeAttempts
         }
     }
 
+    /// <summary>
+    /// A raw <c>fork()</c>, past .NET's Process class: its result and errno ("pid" if a child was made, which then
+    /// exits at once; "EPERM" and the like if it was refused).
+    /// </summary>
+    public static string ForkRaw()
+    {
+        int pid = Fork();
+        if (pid == 0)
+        {
+            Exit(0); // The child: gone before it can run anything.
+        }
+
+        if (pid > 0)
+        {
+            _ = WaitPid(pid, IntPtr.Zero, 0);
+            return "pid";
+        }
+
+        return Marshal.GetLastPInvokeError() == 1 ? "EPERM" : "errno " + Marshal.GetLastPInvokeError();
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "fork", SetLastError = true)]
+    private static partial int Fork();
+
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    private static partial void Exit(int status);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitPid(int pid, IntPtr status, int options);
 }

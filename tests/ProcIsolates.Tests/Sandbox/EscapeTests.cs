@@ -42,6 +42,15 @@ public sealed class EscapeTests
     }
 
     [Fact]
+    public async Task A_raw_fork_fails_with_EPERM()
+    {
+        await using Interpreter jail = await StrictAsync();
+
+        Assert.Equal("EPERM", await jail.CallAsync(() => EscapeAttempts.ForkRaw()).WaitAsync(Bound));
+        await AssertUsableAsync(jail);
+    }
+
+    [Fact]
     public async Task Starting_a_shell_fails()
     {
         string marker = Path.Combine(Path.GetTempPath(), "procisolates-escape-" + Guid.NewGuid().ToString("N"));
@@ -191,6 +200,10 @@ public sealed class EscapeTests
         }
 
         Assert.NotEqual(EscapeAttempts.Succeeded, outcome);
+        if (!outcome.StartsWith("crashed", StringComparison.Ordinal))
+        {
+            await AssertUsableAsync(jail); // The allocation failed in the code that tried: the worker goes on.
+        }
 
         // The host is unharmed, and a new sandboxed interpreter starts.
         await using Interpreter next = await StrictAsync(SandboxOptions.Strict with { MemoryLimit = 256L << 20 });

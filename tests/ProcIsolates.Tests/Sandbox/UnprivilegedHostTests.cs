@@ -37,6 +37,8 @@ public sealed class UnprivilegedHostTests
         {
             Assert.Contains("MemoryLimit", outcomes["memory limit supported"], StringComparison.Ordinal);
             Assert.Equal("SandboxNotSupportedException MemoryLimit", outcomes["memory limit create"]);
+            Assert.Equal("SandboxNotSupportedException MaxThreads", outcomes["threads limit create"]);
+            Assert.Equal("SandboxNotSupportedException CpuLimit", outcomes["cpu limit create"]);
         }
     }
 
