@@ -10,11 +10,13 @@ namespace ProcIsolates.Sandbox;
 /// worker enforces on itself (its <c>--sandbox</c> argument).
 /// </summary>
 internal sealed class WorkerSandboxSetup
-{    // $1… are cgroup.procs files up to "--", then the worker's command line; exit code 126 when a cgroup refuses it.
-    private const string JoinThenRun = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 126; shift; done; shift; exec \"$@\"";
+{
+    // $1… are cgroup.procs files up to "--", then the worker's command line; exit code 97 when a cgroup refuses it.
+    private const string JoinThenRun = "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 97; shift; done; shift; exec \"$@\"";
 
     private readonly WorkerCgroup? cgroup;
     private readonly IDisposable? job;
+    private bool joinedBeforeStart;
     private int removed;
 
     private WorkerSandboxSetup(string temporaryDirectory, SandboxPolicy? policy, WorkerCgroup? cgroup, IDisposable? job)
@@ -89,6 +91,7 @@ internal sealed class WorkerSandboxSetup
             return; // Attach still moves the worker, right after it starts.
         }
 
+        joinedBeforeStart = true;
         string[] worker = [start.FileName, .. start.ArgumentList];
         start.FileName = Shell;
         start.ArgumentList.Clear();
@@ -103,7 +106,11 @@ internal sealed class WorkerSandboxSetup
     {
         try
         {
-            cgroup?.Join(process.Id);
+            // Already in, by the shell; joining again after a failed wrapper could move a reused pid.
+            if (!joinedBeforeStart)
+            {
+                cgroup?.Join(process.Id);
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

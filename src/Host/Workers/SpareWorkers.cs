@@ -73,6 +73,8 @@ internal static class SpareWorkers
     /// <summary>Starts spares with <paramref name="kind"/> until there are <see cref="Target"/> of them; makes it the kind used last.</summary>
     public static void Replenish(SandboxOptions kind)
     {
+        // A copy: the caller's path lists could change later, and spares are matched (and started) by value.
+        kind = kind with { ReadablePaths = [.. kind.ReadablePaths], WritablePaths = [.. kind.WritablePaths] };
         List<Task<WorkerConnection>> dropped = [];
         lock (Gate)
         {

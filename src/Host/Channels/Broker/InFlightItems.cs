@@ -1,12 +1,11 @@
-using ProcIsolates.Channels.Spill;
-
 namespace ProcIsolates.Channels.Broker;
 
 /// <summary>
 /// Items delivered to one worker on one channel and not yet acknowledged, oldest first. The host holds them until the
 /// worker says it is done with them, so they are charged to that worker's budget of queued bytes
 /// (<see cref="WorkerBudgets.MaxQueuedBytes"/>): a worker that asks for items and never acknowledges them is cut off,
-/// as one that writes and never reads is.
+/// as one that writes and never reads is. A spilled item counts what the host holds of it (its reference), not its
+/// file, which stays its writer's: one large item a writer was allowed must not cut off the reader that takes it.
 /// </summary>
 internal sealed class InFlightItems(BrokerSession? holder)
 {
@@ -21,18 +20,18 @@ internal sealed class InFlightItems(BrokerSession? holder)
     public void AddLast(byte[] item)
     {
         items.AddLast(item);
-        holder?.Charge(SpilledItem.CarriedLength(item));
+        holder?.Charge(item.Length);
     }
 
     public void RemoveFirst()
     {
-        holder?.Charge(-SpilledItem.CarriedLength(items.First!.Value));
+        holder?.Charge(-items.First!.Value.Length);
         items.RemoveFirst();
     }
 
     public void RemoveLast()
     {
-        holder?.Charge(-SpilledItem.CarriedLength(items.Last!.Value));
+        holder?.Charge(-items.Last!.Value.Length);
         items.RemoveLast();
     }
 

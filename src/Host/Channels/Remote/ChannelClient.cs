@@ -85,9 +85,11 @@ internal sealed class ChannelClient
     /// </summary>
     public void Export(long channel)
     {
-        if (exported.TryAdd(channel, 0))
+        // Marked only once the frame is queued, so that no thread can send the handle ahead of it (a second Export is harmless).
+        if (!exported.ContainsKey(channel))
         {
             Send(new ChannelFrame { Op = ChannelOp.Export, Channel = channel }, releaseCurrent: false);
+            exported.TryAdd(channel, 0);
         }
     }
 
