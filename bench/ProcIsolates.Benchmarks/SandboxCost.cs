@@ -84,28 +84,10 @@ internal static class SandboxCost
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary>The loop a user writes: one awaited call after another; the median of ten batches of 500, after 3,000 to warm.</summary>
     private static async Task<double> EmptyCallAsync(SandboxOptions sandbox)
     {
         await using Interpreter warm = await Interpreters.CreateAsync(new InterpreterOptions { Sandbox = sandbox });
-        for (int i = 0; i < 3000; i++)
-        {
-            await warm.CallAsync(() => Noop.Nothing());
-        }
-
-        var batches = new List<double>();
-        for (int i = 0; i < 10; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int k = 0; k < 500; k++)
-            {
-                await warm.CallAsync(() => Noop.Nothing());
-            }
-
-            batches.Add(clock.Elapsed.TotalMicroseconds / 500);
-        }
-
-        return Median(batches);
+        return await EmptyCallLoop.MedianMicrosecondsAsync(warm);
     }
 
     private static double Median(List<double> values)

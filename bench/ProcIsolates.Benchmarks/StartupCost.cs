@@ -61,24 +61,7 @@ internal static class StartupCost
         for (int j = 0; j < options.Length; j++)
         {
             await using Interpreter warm = await Interpreters.CreateAsync(options[j]);
-            for (int i = 0; i < 3000; i++)
-            {
-                await warm.CallAsync(() => Noop.Nothing());
-            }
-
-            var batches = new List<double>();
-            for (int i = 0; i < 10; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                for (int k = 0; k < 500; k++)
-                {
-                    await warm.CallAsync(() => Noop.Nothing());
-                }
-
-                batches.Add(clock.Elapsed.TotalMicroseconds / 500);
-            }
-
-            calls[j] = Median(batches);
+            calls[j] = await EmptyCallLoop.MedianMicrosecondsAsync(warm);
             memory[j] = await IdleMemoryAsync(4, options[j]);
         }
 
@@ -187,22 +170,7 @@ internal static class StartupCost
             cachedCode.Add(clock.Elapsed.TotalMilliseconds / 50);
         }
 
-        for (int i = 0; i < 2000; i++)
-        {
-            await warm.CallAsync(() => Noop.Nothing());
-        }
-
-        var call = new List<double>();
-        for (int i = 0; i < 20; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int j = 0; j < 500; j++)
-            {
-                await warm.CallAsync(() => Noop.Nothing());
-            }
-
-            call.Add(clock.Elapsed.TotalMicroseconds / 500);
-        }
+        double call = await EmptyCallLoop.MedianMicrosecondsAsync(warm, warmUpCalls: 2000, batchCount: 20);
 
         byte[] mebibyte = new byte[1 << 20];
         await warm.CallAsync(() => Length(mebibyte));
@@ -227,7 +195,7 @@ internal static class StartupCost
         Row("first `ExecAsync` in a process (after `CreateAsync` returned)", Median(fresh.Select(f => f.Exec)), "ms", "-", null, "<= 500 ms");
         Row("a new code string, warm", Median(newCode), "ms", "`exec` of a new string in a pool process", Get("exec_new_ms"), "<= 5 ms");
         Row("a cached code string", Median(cachedCode), "ms", "`exec` of a new string in a pool process", Get("exec_new_ms"), "<= 0.2 ms");
-        Row("empty `CallAsync` round trip", Median(call), "us", "`ProcessPoolExecutor.submit().result()`", Get("submit_us"), "<= 60 us");
+        Row("empty `CallAsync` round trip", call, "us", "`ProcessPoolExecutor.submit().result()`", Get("submit_us"), "<= 60 us");
         Row("`CallAsync` with a 1 MiB `byte[]` argument", Median(large), "ms", "`submit(f, 1 MiB bytes)`", Get("submit_1mib_ms"), "<= 1x");
         Row("idle worker USS, each of 8", uss, "MB", "idle spawn child", Get("idle_uss_mb"), "-");
         Row("idle worker PSS, each of 8", pss, "MB", "idle spawn child", Get("idle_pss_mb"), "<= 15 MB");
